@@ -1,0 +1,147 @@
+"""Runtime configuration: one Settings object read from CRMSYNC_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """A CRMSYNC_* variable has a value the service cannot start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRMSYNC_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("crmsync-data")
+    database_url: str = ""
+    crm_database_url: str = ""
+    broker_url: str = ""
+    redis_url: str = ""
+    queue_name: Annotated[str, Field(min_length=1, max_length=64)] = "crmsync"
+    secret_key: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    crm_timezone: str = "UTC"
+    log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
+    ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
+
+    @field_validator("crm_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("database_url", "crm_database_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError(f"must be a SQLAlchemy URL such as postgresql+psycopg://…, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_explicit_secrets(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("CRMSYNC_SECRET_KEY", self.secret_key),
+                    ("CRMSYNC_DATABASE_URL", self.database_url),
+                    ("CRMSYNC_BROKER_URL", self.broker_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"production requires {', '.join(missing)}")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: jobs run on a serverless broker beside the API."""
+        return not self.broker_url
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'crmsync.db').resolve()}"
+
+    @property
+    def effective_crm_database_url(self) -> str:
+        return self.crm_database_url or self.effective_database_url
+
+    @property
+    def effective_broker_url(self) -> str:
+        # kombu's SQLAlchemy transport keeps the queue in a SQLite file: no server to run.
+        return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        """Redis for locks and rate limits; in production the broker's Redis by default."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    @property
+    def crm_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.crm_timezone)
+
+    def effective_secret_key(self) -> str:
+        """The key that encrypts stored credentials.
+
+        In the embedded default it is generated once and kept in the data directory, so a
+        newcomer needs no configuration; production must set CRMSYNC_SECRET_KEY.
+        """
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(32))
+        return key_file.read_text().strip()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        variable = f"CRMSYNC_{location.upper()}" if location else "configuration"
+        lines.append(f"{variable}: {problem['msg']}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,48 @@
+"""Enqueuing background jobs by task name; the API never imports the workers' code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery
+
+from app.config import Settings, get_settings
+
+# Every job carries an expiry so a backlog after an outage does not replay stale work.
+DEFAULT_EXPIRY_SECONDS = 600
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Broker configuration shared by the API (producer) and the workers (consumers)."""
+    config: dict[str, Any] = {
+        "broker_url": settings.effective_broker_url,
+        "task_default_queue": settings.queue_name,
+        "task_ignore_result": True,
+        "broker_connection_retry_on_startup": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+    }
+    if settings.embedded:
+        # kombu's SQLAlchemy transport polls its table; once a second keeps the demo snappy.
+        config["broker_transport_options"] = {"polling_interval": 1.0}
+    else:
+        # acks_late: a message is redelivered only after this long without an ack, so it must
+        # exceed the longest run.
+        config["broker_transport_options"] = {"visibility_timeout": 3600}
+    return config
+
+
+@lru_cache(maxsize=1)
+def _producer() -> Celery:
+    producer = Celery("crmsync-api")
+    producer.conf.update(celery_config(get_settings()))
+    return producer
+
+
+def enqueue(task_name: str, *args: Any, expires: int = DEFAULT_EXPIRY_SECONDS) -> None:
+    _producer().send_task(task_name, args=list(args), expires=expires)

@@ -1,0 +1,48 @@
+"""Keyset pagination: `?limit=N&cursor=C` → `{"items": [...], "next_cursor": C | null}`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.kit.errors import InvalidInput
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+class PageRequest(BaseModel):
+    limit: int
+    after_id: int | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode()
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> PageRequest:
+    if cursor is None:
+        return PageRequest(limit=limit, after_id=None)
+    try:
+        after_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("query.cursor: not a cursor this API returned") from None
+    return PageRequest(limit=limit, after_id=after_id)
+
+
+def make_page(items: list[ItemT], ids: list[int], request: PageRequest) -> Page[ItemT]:
+    """`items` were fetched with limit + 1 rows, so a surplus row means there is a next page."""
+    if len(items) > request.limit:
+        return Page(items=items[: request.limit], next_cursor=encode_cursor(ids[request.limit - 1]))
+    return Page(items=items, next_cursor=None)

@@ -1,0 +1,97 @@
+"""The FastAPI application: routers, error mapping, metrics middleware."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import Settings, get_settings
+from app.db import Database, get_database
+from app.kit.errors import AppError
+from app.ops import endpoints as ops_endpoints
+from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from app.runs import endpoints as runs_endpoints
+from app.users import endpoints as users_endpoints
+from app.users.connection import MailboxProbe, NoProbe
+
+API_PREFIX = "/api/v1"
+
+logger = logging.getLogger("crmsync.api")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": _location(tuple(error["loc"])), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    detail = "; ".join(f"{p['loc']}: {p['msg']}" for p in problems)
+    return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+
+
+async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"detail": "internal error; the server log has the details"}, status_code=500
+    )
+
+
+async def _measure(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+    HTTP_LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
+    return response
+
+
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    mailbox_probe: MailboxProbe | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="crmsync",
+        version="0.1.0",
+        description="Server-side synchronization between a Sage CRM database and Exchange.",
+    )
+    app.state.settings = settings or get_settings()
+    app.state.database = database or get_database()
+    app.state.mailbox_probe = mailbox_probe or NoProbe()
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.middleware("http")(_measure)
+
+    app.include_router(ops_endpoints.router)
+    for router in (users_endpoints.router, runs_endpoints.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

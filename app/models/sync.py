@@ -1,0 +1,116 @@
+"""crmsync's own sync tables: users enabled for sync, settings, runs and their log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import ServiceTable, UtcDateTime, utc_timestamp_column
+from app.kit.clock import utc_now
+
+
+class AuthType(StrEnum):
+    BASIC = "basic"
+    NTLM = "ntlm"
+    OAUTH2 = "oauth2"
+    NOAUTH = "noauth"
+
+
+class SyncUser(ServiceTable):
+    """A CRM user enabled for synchronization with one Exchange mailbox."""
+
+    __tablename__ = "crmsync_sync_user"
+
+    # users.user_userid; no foreign key, because the CRM may live in another database.
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mailbox: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    ews_url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    auth_type: Mapped[AuthType] = mapped_column(String(16), nullable=False)
+    username: Mapped[str | None] = mapped_column(String(320))
+    # Password or OAuth2 access token, Fernet-encrypted with CRMSYNC_SECRET_KEY.
+    secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    impersonation: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    show_install_button: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = utc_timestamp_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
+    )
+
+
+class SettingsScope(ServiceTable):
+    """Sync settings: the global row (scope 'global') and per-user overrides ('user:<id>')."""
+
+    __tablename__ = "crmsync_settings"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
+    )
+
+
+class RunStatus(StrEnum):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    SUCCESS = "Success"
+    SUCCESS_WITH_ERRORS = "Success with errors"
+    FAILED = "Failed"
+    INTERRUPTED = "Interrupted"
+
+
+class SyncRun(ServiceTable):
+    __tablename__ = "crmsync_sync_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    status: Mapped[RunStatus] = mapped_column(String(32), nullable=False, index=True)
+    trigger: Mapped[str] = mapped_column(String(16), nullable=False, default="manual")
+    queued_at: Mapped[datetime] = utc_timestamp_column()
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # {"contacts": {"crm_to_outlook": {"created": 1, ...}, "outlook_to_crm": {...}}, ...}
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    deletions_held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class EntryLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class RunEntry(ServiceTable):
+    """One item-level line of a run's log, which an administrator can act on."""
+
+    __tablename__ = "crmsync_run_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_run.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(Integer, index=True, nullable=False)
+    entity: Mapped[str | None] = mapped_column(String(16), index=True)
+    level: Mapped[EntryLevel] = mapped_column(String(8), nullable=False, index=True)
+    action: Mapped[str | None] = mapped_column(String(32))
+    direction: Mapped[str | None] = mapped_column(String(16))
+    crm_id: Mapped[str | None] = mapped_column(String(64))
+    remote_id: Mapped[str | None] = mapped_column(String(512))
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, nullable=False, index=True
+    )

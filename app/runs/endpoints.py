@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.deps import CurrentPrincipal, DbSession
+from app.kit.pagination import Page, PageRequest, page_request
+from app.models.sync import EntryLevel, RunStatus
+from app.runs import service
+from app.runs.schemas import EntryRead, RunRead
+
+router = APIRouter(tags=["runs and logs"])
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+@router.get("/runs")
+def list_runs(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Paging,
+    user_id: int | None = None,
+    status: RunStatus | None = None,
+) -> Page[RunRead]:
+    return service.list_runs(db, principal, user_id=user_id, status=status, page=page)
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: int, db: DbSession, principal: CurrentPrincipal) -> RunRead:
+    return service.to_read(service.get_visible_run(db, principal, run_id))
+
+
+@router.get("/runs/{run_id}/entries")
+def run_entries(
+    run_id: int, db: DbSession, principal: CurrentPrincipal, page: Paging
+) -> Page[EntryRead]:
+    return service.list_entries(db, principal, run_id=run_id, page=page)
+
+
+@router.get("/log-entries")
+def log_entries(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Paging,
+    user_id: int | None = None,
+    entity: Annotated[str | None, Query(pattern="^(contacts|appointments|tasks)$")] = None,
+    level: Annotated[EntryLevel | None, Query(description="this level and above")] = None,
+    since: datetime | None = None,
+) -> Page[EntryRead]:
+    return service.list_entries(
+        db, principal, user_id=user_id, entity=entity, min_level=level, since=since, page=page
+    )

@@ -1,0 +1,107 @@
+"""Sync runs: queued by the API or the scheduler, executed by a worker, read by admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.auth.service import Principal
+from app.db import on_commit
+from app.kit import jobs
+from app.kit.errors import NotFound
+from app.kit.pagination import Page, PageRequest, make_page
+from app.models.sync import EntryLevel, RunEntry, RunStatus, SyncRun
+from app.runs import repository
+from app.runs.schemas import EntryRead, RunRead
+
+SYNC_USER_TASK = "sync.user"
+
+_LEVEL_ORDER = [EntryLevel.DEBUG, EntryLevel.INFO, EntryLevel.WARNING, EntryLevel.ERROR]
+
+
+def to_read(run: SyncRun) -> RunRead:
+    return RunRead(
+        run_id=run.id,
+        user_id=run.user_id,
+        status=run.status,
+        trigger=run.trigger,
+        queued_at=run.queued_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        counts=run.counts,
+        message=run.message,
+        deletions_held=run.deletions_held,
+    )
+
+
+def entry_to_read(entry: RunEntry) -> EntryRead:
+    return EntryRead.model_validate(entry, from_attributes=True)
+
+
+def queue_run(db: Session, user_id: int, trigger: str) -> SyncRun:
+    """Records a queued run and enqueues its job once this transaction commits.
+
+    A run already queued or in progress for the user is returned instead of a second one.
+    """
+    existing = repository.active_run(db, user_id)
+    if existing is not None:
+        return existing
+    run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger=trigger, counts={})
+    db.add(run)
+    db.flush()
+    run_id = run.id
+    on_commit(db, lambda: jobs.enqueue(SYNC_USER_TASK, user_id, run_id))
+    return run
+
+
+def get_visible_run(db: Session, principal: Principal, run_id: int) -> SyncRun:
+    run = repository.get_run(db, run_id)
+    if run is None or (not principal.is_admin and run.user_id != principal.user_id):
+        raise NotFound(f"no run {run_id}")
+    return run
+
+
+def list_runs(
+    db: Session,
+    principal: Principal,
+    *,
+    user_id: int | None,
+    status: RunStatus | None,
+    page: PageRequest,
+) -> Page[RunRead]:
+    if not principal.is_admin:
+        user_id = principal.user_id
+    runs = repository.list_runs(
+        db, user_id=user_id, status=status, after_id=page.after_id, limit=page.limit + 1
+    )
+    return make_page([to_read(r) for r in runs], [r.id for r in runs], page)
+
+
+def list_entries(
+    db: Session,
+    principal: Principal,
+    *,
+    run_id: int | None = None,
+    user_id: int | None = None,
+    entity: str | None = None,
+    min_level: EntryLevel | None = None,
+    since: datetime | None = None,
+    page: PageRequest,
+) -> Page[EntryRead]:
+    if run_id is not None:
+        get_visible_run(db, principal, run_id)
+    if not principal.is_admin:
+        user_id = principal.user_id
+    levels = _LEVEL_ORDER[_LEVEL_ORDER.index(min_level) :] if min_level else None
+    entries = repository.list_entries(
+        db,
+        run_id=run_id,
+        user_id=user_id,
+        entity=entity,
+        levels=levels,
+        since=since,
+        after_id=page.after_id,
+        limit=page.limit + 1,
+    )
+    return make_page([entry_to_read(e) for e in entries], [e.id for e in entries], page)

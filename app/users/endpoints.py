@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.db import Database, commit, unit_of_work
+from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.kit.pagination import Page, PageRequest, page_request
+from app.runs import service as runs_service
+from app.runs.schemas import RunQueued, RunRead
+from app.users import service
+from app.users.connection import MailboxProbe
+from app.users.schemas import ConnectionTestRead, SyncUserCreate, SyncUserRead, SyncUserUpdate
+from app.models.sync import RunStatus
+from fastapi import Depends
+
+router = APIRouter(prefix="/users", tags=["sync users"])
+
+_FINISHED = {RunStatus.SUCCESS, RunStatus.SUCCESS_WITH_ERRORS, RunStatus.FAILED, RunStatus.INTERRUPTED}
+_WAIT_LIMIT_SECONDS = 300
+
+
+@router.get("")
+def list_users(
+    db: DbSession, _admin: AdminPrincipal, page: Annotated[PageRequest, Depends(page_request)]
+) -> Page[SyncUserRead]:
+    return service.list_sync_users(db, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(body: SyncUserCreate, db: DbSession, _admin: AdminPrincipal) -> SyncUserRead:
+    return service.create_sync_user(db, body)
+
+
+@router.get("/{user_id}")
+def get_user(user_id: str, db: DbSession, principal: CurrentPrincipal) -> SyncUserRead:
+    return service.read_sync_user(db, principal.resolve_user(user_id))
+
+
+@router.patch("/{user_id}")
+def update_user(
+    user_id: str, body: SyncUserUpdate, db: DbSession, principal: AdminPrincipal
+) -> SyncUserRead:
+    return service.update_sync_user(db, principal.resolve_user(user_id), body)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: str, db: DbSession, principal: AdminPrincipal) -> Response:
+    service.delete_sync_user(db, principal.resolve_user(user_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{user_id}/test-connection")
+def test_connection(
+    user_id: str, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> ConnectionTestRead:
+    probe: MailboxProbe = request.app.state.mailbox_probe
+    return service.test_connection(db, principal.resolve_user(user_id), probe)
+
+
+@router.post(
+    "/{user_id}/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": RunRead, "description": "with ?wait=true: the finished run"}},
+)
+def sync_now(
+    user_id: str,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    wait: Annotated[bool, Query(description="wait for the run to finish")] = False,
+) -> RunQueued | RunRead:
+    user = service.get_existing(db, principal.resolve_user(user_id))
+    run = runs_service.queue_run(db, user.user_id, trigger="manual")
+    if not wait:
+        return RunQueued(run_id=run.id)
+    # The job is enqueued only once the run row is committed, so commit before waiting on it.
+    commit(db)
+    response.status_code = status.HTTP_200_OK
+    return _wait_for(request.app.state.database, run.id)
+
+
+def _wait_for(database: Database, run_id: int) -> RunRead:
+    deadline = time.monotonic() + _WAIT_LIMIT_SECONDS
+    while True:
+        with unit_of_work(database) as db:
+            run = runs_service.repository.get_run(db, run_id)
+            assert run is not None
+            if run.status in _FINISHED or time.monotonic() > deadline:
+                return runs_service.to_read(run)
+        time.sleep(0.25)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.kit.validation import http_url, iana_timezone, smtp_address
+from app.models.sync import AuthType
+
+SmtpAddress = Annotated[str, AfterValidator(smtp_address)]
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+TimeZoneName = Annotated[str, AfterValidator(iana_timezone)]
+
+
+class AuthWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: AuthType
+    username: str | None = Field(default=None, max_length=320)
+    password: str | None = Field(default=None, max_length=4096, description="write-only")
+    token: str | None = Field(
+        default=None, max_length=16384, description="OAuth2 access token; write-only"
+    )
+    impersonation: bool = False
+
+    @model_validator(mode="after")
+    def _credentials_fit_type(self) -> Self:
+        if self.type in (AuthType.BASIC, AuthType.NTLM) and not (self.username and self.password):
+            raise ValueError(f"auth type {self.type} needs username and password")
+        if self.type is AuthType.OAUTH2 and not self.token:
+            raise ValueError("auth type oauth2 needs token")
+        return self
+
+    @property
+    def secret(self) -> str | None:
+        return self.token if self.type is AuthType.OAUTH2 else self.password
+
+
+class AuthRead(BaseModel):
+    type: AuthType
+    username: str | None
+    impersonation: bool
+    has_secret: bool
+
+
+class SyncUserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = Field(default=None, description="an existing users.user_userid")
+    logon: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the CRM logon; the users row is created when missing",
+    )
+    first_name: str | None = Field(default=None, max_length=60)
+    last_name: str | None = Field(default=None, max_length=60)
+    mailbox: SmtpAddress
+    ews_url: HttpUrl
+    auth: AuthWrite
+    enabled: bool = True
+    timezone: TimeZoneName | None = None
+    show_install_button: bool = True
+
+    @model_validator(mode="after")
+    def _names_a_user(self) -> Self:
+        if self.user_id is None and self.logon is None:
+            raise ValueError("give user_id (an existing CRM user) or logon")
+        return self
+
+
+class SyncUserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mailbox: SmtpAddress | None = None
+    ews_url: HttpUrl | None = None
+    auth: AuthWrite | None = None
+    enabled: bool | None = None
+    timezone: TimeZoneName | None = None
+    show_install_button: bool | None = None
+
+
+class SyncUserRead(BaseModel):
+    user_id: int
+    logon: str | None
+    mailbox: str
+    ews_url: str
+    auth: AuthRead
+    enabled: bool
+    suspended: bool
+    suspended_reason: str | None
+    timezone: str | None
+    show_install_button: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConnectionTestRead(BaseModel):
+    ok: bool
+    detail: str

@@ -1,0 +1,20 @@
+"""The Celery application: broker configuration from app.kit.jobs, the beat schedule, tasks."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from app.config import get_settings
+from app.kit.jobs import celery_config
+
+app = Celery("crmsync")
+app.conf.update(celery_config(get_settings()))
+app.conf.imports = ("workers.tasks",)
+app.conf.beat_schedule = {
+    # Fans out one sync.user task per user whose interval has come (see workers.tasks).
+    "sync-due-users": {
+        "task": "sync.due_users",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

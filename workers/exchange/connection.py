@@ -1,0 +1,144 @@
+"""exchangelib accounts built from crmsync's mailbox connections, and error classification.
+
+This package is the only place that imports exchangelib, so another connector (Microsoft
+Graph) can stand beside it.
+"""
+
+from __future__ import annotations
+
+import threading
+from enum import StrEnum
+from typing import Any
+
+import requests.exceptions
+from exchangelib import (
+    DELEGATE,
+    IMPERSONATION,
+    Account,
+    Configuration,
+    Credentials,
+    FailFast,
+    FaultTolerance,
+    OAuth2AuthorizationCodeCredentials,
+    Version,
+)
+from exchangelib.errors import (
+    CASError,
+    ErrorAccessDenied,
+    ErrorImpersonateUserDenied,
+    ErrorInvalidSyncStateData,
+    ErrorMailboxStoreUnavailable,
+    ErrorNonExistentMailbox,
+    ErrorServerBusy,
+    ErrorTimeoutExpired,
+    RateLimitError,
+    TransportError,
+    UnauthorizedError,
+)
+from exchangelib.transport import BASIC, NOAUTH, NTLM, OAUTH2
+from exchangelib.version import EXCHANGE_2016
+from oauthlib.oauth2 import OAuth2Token
+
+from app.models.sync import AuthType
+from app.users.connection import MailboxConnection, ProbeResult
+
+_AUTH_TYPES = {
+    AuthType.BASIC: BASIC,
+    AuthType.NTLM: NTLM,
+    AuthType.OAUTH2: OAUTH2,
+    AuthType.NOAUTH: NOAUTH,
+}
+
+# exchangelib keeps one protocol (HTTP session pool) per Configuration; building one per call
+# would open new connections for every job. Keyed on everything that makes a configuration.
+_configurations: dict[tuple[Any, ...], Configuration] = {}
+_configurations_lock = threading.Lock()
+
+
+class ErrorClass(StrEnum):
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+
+
+def _credentials(connection: MailboxConnection) -> Any:
+    if connection.auth_type is AuthType.NOAUTH:
+        return None
+    if connection.auth_type is AuthType.OAUTH2:
+        token = OAuth2Token({"access_token": connection.secret, "token_type": "Bearer"})
+        return OAuth2AuthorizationCodeCredentials(access_token=token)
+    return Credentials(username=connection.username or "", password=connection.secret or "")
+
+
+def _configuration(connection: MailboxConnection, *, patient: bool) -> Configuration:
+    key = (
+        connection.ews_url,
+        connection.auth_type,
+        connection.username,
+        connection.secret,
+        connection.timeout_seconds,
+        patient,
+    )
+    with _configurations_lock:
+        configuration = _configurations.get(key)
+        if configuration is None:
+            policy = FaultTolerance(max_wait=connection.timeout_seconds) if patient else FailFast()
+            configuration = Configuration(
+                service_endpoint=connection.ews_url,
+                credentials=_credentials(connection),
+                auth_type=_AUTH_TYPES[connection.auth_type],
+                version=Version(build=EXCHANGE_2016),
+                retry_policy=policy,
+            )
+            _configurations[key] = configuration
+        return configuration
+
+
+def open_account(connection: MailboxConnection, *, patient: bool = True) -> Account:
+    """An exchangelib Account for the mailbox; `patient` rides through throttling politely."""
+    access_type = IMPERSONATION if connection.impersonation else DELEGATE
+    return Account(
+        primary_smtp_address=connection.mailbox,
+        config=_configuration(connection, patient=patient),
+        autodiscover=False,
+        access_type=access_type,
+        default_timezone=None,
+    )
+
+
+def classify(exc: BaseException) -> tuple[ErrorClass, str]:
+    """Whether retrying later can help, and a sentence an administrator understands."""
+    if isinstance(exc, UnauthorizedError):
+        return ErrorClass.PERMANENT, "Exchange refused the credentials (HTTP 401)"
+    if isinstance(exc, ErrorImpersonateUserDenied):
+        return ErrorClass.PERMANENT, "the service account may not impersonate this mailbox"
+    if isinstance(exc, ErrorNonExistentMailbox):
+        return ErrorClass.PERMANENT, "Exchange has no such mailbox"
+    if isinstance(exc, ErrorAccessDenied):
+        return ErrorClass.PERMANENT, f"Exchange denied access: {exc}"
+    if isinstance(exc, CASError):
+        return ErrorClass.PERMANENT, f"Exchange front end refused the request: {exc}"
+    if isinstance(exc, ErrorServerBusy | RateLimitError):
+        return ErrorClass.TRANSIENT, "Exchange is throttling requests (ErrorServerBusy)"
+    if isinstance(exc, ErrorMailboxStoreUnavailable | ErrorTimeoutExpired):
+        return ErrorClass.TRANSIENT, f"Exchange is temporarily unavailable: {exc}"
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return ErrorClass.TRANSIENT, f"cannot reach the EWS endpoint: {type(exc).__name__}"
+    if isinstance(exc, ErrorInvalidSyncStateData):
+        return ErrorClass.TRANSIENT, "the stored Exchange sync state is no longer valid"
+    if isinstance(exc, TransportError):
+        return ErrorClass.TRANSIENT, f"EWS transport error: {exc}"
+    return ErrorClass.PERMANENT, f"{type(exc).__name__}: {exc}"
+
+
+class ExchangeProbe:
+    """Answers the API's test-connection: a real EWS round trip to the mailbox's inbox."""
+
+    def test_connection(self, connection: MailboxConnection) -> ProbeResult:
+        try:
+            account = open_account(connection, patient=False)
+            inbox = account.inbox
+            inbox.refresh()
+        except Exception as exc:  # noqa: BLE001 - every failure is reported to the admin
+            _kind, reason = classify(exc)
+            return ProbeResult(ok=False, detail=f"{connection.mailbox}: {reason}")
+        return ProbeResult(ok=True, detail=f"connected to {connection.mailbox} at {connection.ews_url}")

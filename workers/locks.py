@@ -1,0 +1,72 @@
+"""Per-user locks, so a user's synchronization never runs twice at once.
+
+With Redis (production) the lock is shared by every worker and expires if its holder dies; it
+is renewed while the run goes on. In the embedded default (one machine, no Redis) an OS file
+lock does the same job between the processes of that machine.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+from app.config import get_settings
+
+LOCK_TTL_SECONDS = 120
+_RENEW_EVERY_SECONDS = 30
+
+
+@contextmanager
+def user_lock(user_id: int) -> Iterator[bool]:
+    """Yields True when this process holds the user's lock, False when another does."""
+    settings = get_settings()
+    redis_url = settings.effective_redis_url
+    if redis_url:
+        with _redis_lock(redis.Redis.from_url(redis_url), f"crmsync:lock:user:{user_id}") as held:
+            yield held
+    else:
+        lock_dir = settings.data_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(lock_dir / f"user-{user_id}.lock") as held:
+            yield held
+
+
+@contextmanager
+def _redis_lock(client: redis.Redis, name: str) -> Iterator[bool]:
+    lock = client.lock(name, timeout=LOCK_TTL_SECONDS, blocking=False)
+    if not lock.acquire():
+        yield False
+        return
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(_RENEW_EVERY_SECONDS):
+            lock.reacquire()
+
+    renewer = threading.Thread(target=renew, name=f"renew {name}", daemon=True)
+    renewer.start()
+    try:
+        yield True
+    finally:
+        stop.set()
+        renewer.join()
+        lock.release()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[bool]:
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
