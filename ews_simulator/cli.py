@@ -1,0 +1,77 @@
+"""The `ews-simulator` command."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from ews_simulator import persistence
+from ews_simulator.server import AuthConfig, Simulator, SimulatorHTTPServer
+
+SAVE_INTERVAL_SECONDS = 30.0
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="ews-simulator", description="An Exchange 2016 EWS simulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--data", type=Path, help="JSON file to load at start and save to")
+    parser.add_argument(
+        "--user", action="append", default=[], metavar="NAME:PASSWORD", help="register an account"
+    )
+    parser.add_argument(
+        "--impersonator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an account that may impersonate any mailbox",
+    )
+    parser.add_argument(
+        "--no-auth", action="store_true", help="accept requests without credentials"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    users: dict[str, str] = {}
+    for spec in args.user:
+        name, sep, password = spec.partition(":")
+        if not sep or not name:
+            print(f"--user expects NAME:PASSWORD, got {spec!r}", file=sys.stderr)
+            return 2
+        users[name] = password
+    simulator = Simulator(AuthConfig(users, set(args.impersonator), args.no_auth))
+    if args.data is not None and args.data.exists():
+        persistence.load(simulator.store, args.data)
+    server = SimulatorHTTPServer((args.host, args.port), simulator)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    print(f"ews-simulator listening on {server.url}", flush=True)
+    try:
+        while not stop.wait(SAVE_INTERVAL_SECONDS):
+            if args.data is not None:
+                persistence.save(simulator.store, args.data)
+    finally:
+        server.shutdown()
+        server.server_close()
+        if args.data is not None:
+            persistence.save(simulator.store, args.data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

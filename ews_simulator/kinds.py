@@ -1,0 +1,189 @@
+"""Per item type rules: the defaults Exchange fills in and the properties it derives."""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import email.utils
+import uuid
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from ews_simulator import calendar
+from ews_simulator.items import text_value
+from ews_simulator.store import Item, Mailbox, utcnow
+from ews_simulator.xml import Element, find_t, format_bool, format_datetime, t
+
+
+def _mailbox_element(name: str, address: str, display: str | None = None) -> Element:
+    outer = t(name)
+    box = t("Mailbox")
+    box.append(t("Name", display or address))
+    box.append(t("EmailAddress", address))
+    box.append(t("RoutingType", "SMTP"))
+    box.append(t("MailboxType", "Mailbox"))
+    outer.append(box)
+    return outer
+
+
+def _default(item: Item, name: str, value: str) -> None:
+    if name not in item.fields:
+        item.fields[name] = t(name, value)
+
+
+def apply_defaults(item: Item, mailbox: Mailbox) -> None:
+    """Fill what Exchange fills on save; runs after create and after every update."""
+    if item.kind == "Contact":
+        _contact_defaults(item)
+    elif item.kind == "Task":
+        _task_defaults(item)
+    elif item.kind == "Message":
+        _message_defaults(item, mailbox)
+    elif item.kind == "CalendarItem":
+        _calendar_defaults(item, mailbox)
+
+
+def _contact_defaults(item: Item) -> None:
+    given, surname = text_value(item, "GivenName"), text_value(item, "Surname")
+    full = " ".join(p for p in (given, text_value(item, "MiddleName"), surname) if p)
+    if full:
+        _default(item, "DisplayName", full)
+    if surname and given:
+        _default(item, "FileAs", f"{surname}, {given}")
+    elif full or "DisplayName" in item.fields:
+        _default(item, "FileAs", full or text_value(item, "DisplayName") or "")
+
+
+def _task_defaults(item: Item) -> None:
+    _default(item, "Status", "NotStarted")
+    _default(item, "PercentComplete", "0")
+    status = text_value(item, "Status")
+    percent = float(text_value(item, "PercentComplete") or 0)
+    # Exchange keeps status and percentage consistent whichever one the client changed.
+    if status == "Completed" and percent != 100:
+        item.fields["PercentComplete"] = t("PercentComplete", "100")
+    elif percent == 100 and status != "Completed":
+        item.fields["Status"] = t("Status", "Completed")
+    elif status == "NotStarted" and percent != 0:
+        item.fields["Status"] = t("Status", "InProgress")
+    if text_value(item, "Status") == "Completed":
+        _default(item, "CompleteDate", format_datetime(utcnow()))
+    else:
+        item.fields.pop("CompleteDate", None)
+
+
+def _message_defaults(item: Item, mailbox: Mailbox) -> None:
+    mime = item.fields.get("MimeContent")
+    if mime is not None and mime.text:
+        _fill_from_mime(item, base64.b64decode(mime.text))
+    _default(item, "InternetMessageId", f"<{uuid.uuid4().hex}@ews-simulator>")
+    _default(item, "IsRead", "false")
+    _default(item, "DateTimeReceived", format_datetime(item.created))
+    _default(item, "DateTimeSent", format_datetime(item.created))
+    _default(item, "IsDraft", "false")
+    if "From" not in item.fields:
+        item.fields["From"] = _mailbox_element("From", mailbox.smtp)
+    if "Sender" not in item.fields:
+        item.fields["Sender"] = _mailbox_element("Sender", mailbox.smtp)
+
+
+def _fill_from_mime(item: Item, raw: bytes) -> None:
+    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
+    if parsed["Subject"] is not None:
+        _default(item, "Subject", str(parsed["Subject"]))
+    if parsed["Message-ID"] is not None:
+        _default(item, "InternetMessageId", str(parsed["Message-ID"]))
+    if parsed["Date"] is not None:
+        try:
+            sent = email.utils.parsedate_to_datetime(str(parsed["Date"]))
+            _default(item, "DateTimeSent", format_datetime(sent))
+        except (TypeError, ValueError):
+            pass
+    for header, name in (("From", "From"), ("Sender", "Sender")):
+        addresses = email.utils.getaddresses([str(parsed[header] or "")])
+        if addresses and addresses[0][1] and name not in item.fields:
+            display, address = addresses[0]
+            item.fields[name] = _mailbox_element(name, address, display or None)
+    for header, name in (("To", "ToRecipients"), ("Cc", "CcRecipients")):
+        addresses = [a for a in email.utils.getaddresses([str(parsed[header] or "")]) if a[1]]
+        if addresses and name not in item.fields:
+            recipients = t(name)
+            for display, address in addresses:
+                recipients.append(_mailbox_element("X", address, display or None)[0])
+            item.fields[name] = recipients
+    body = parsed.get_body(preferencelist=("html", "plain")) if parsed.is_multipart() else parsed
+    if body is not None and "Body" not in item.fields:
+        content = body.get_content() if body.get_content_maintype() == "text" else ""
+        kind = "HTML" if body.get_content_subtype() == "html" else "Text"
+        item.fields["Body"] = t("Body", str(content), BodyType=kind)
+
+
+def generated_mime(item: Item) -> Element:
+    """MIME for a message created from properties, as Exchange synthesises it."""
+    msg = EmailMessage()
+    msg["Subject"] = text_value(item, "Subject") or ""
+    msg["Message-ID"] = text_value(item, "InternetMessageId") or ""
+    for name, header in (("From", "From"), ("ToRecipients", "To"), ("CcRecipients", "Cc")):
+        el = item.fields.get(name)
+        if el is not None:
+            addresses = [a.text for a in el.iter(f"{{{el.nsmap.get('t', '')}}}EmailAddress")]
+            msg[header] = ", ".join(a for a in addresses if a)
+    body = item.fields.get("Body")
+    subtype = "html" if body is not None and body.get("BodyType") == "HTML" else "plain"
+    msg.set_content(body.text or "" if body is not None else "", subtype=subtype)
+    return t("MimeContent", base64.b64encode(msg.as_bytes()).decode(), CharacterSet="UTF-8")
+
+
+def _calendar_defaults(item: Item, mailbox: Mailbox) -> None:
+    if item.master_id is not None:
+        return
+    _default(item, "UID", uuid.uuid4().hex.upper())
+    _default(item, "IsAllDayEvent", "false")
+    _default(item, "LegacyFreeBusyStatus", "Busy")
+    has_attendees = any(n in item.fields for n in ("RequiredAttendees", "OptionalAttendees"))
+    _default(item, "IsMeeting", format_bool(has_attendees))
+    _default(item, "MyResponseType", "Organizer")
+    if "Organizer" not in item.fields:
+        item.fields["Organizer"] = _mailbox_element("Organizer", mailbox.smtp)
+    for name in ("StartTimeZone", "EndTimeZone"):
+        if name not in item.fields:
+            other = item.fields.get("EndTimeZone" if name == "StartTimeZone" else "StartTimeZone")
+            zone_id = other.get("Id") if other is not None else "UTC"
+            item.fields[name] = t(name, Id=zone_id or "UTC", Name=zone_id or "UTC")
+    calendar.validate(item)
+
+
+def computed(item: Item, mailbox: Mailbox) -> dict[str, Element]:
+    if item.kind == "CalendarItem":
+        return calendar.computed(item, mailbox)
+    if item.kind == "Task":
+        return {
+            "IsComplete": t("IsComplete", format_bool(text_value(item, "Status") == "Completed"))
+        }
+    if item.kind == "Contact":
+        return _complete_name(item)
+    return {}
+
+
+def _complete_name(item: Item) -> dict[str, Element]:
+    el = t("CompleteName")
+    for part, source in (
+        ("Title", None),
+        ("FirstName", "GivenName"),
+        ("MiddleName", "MiddleName"),
+        ("LastName", "Surname"),
+        ("Suffix", "Generation"),
+        ("Initials", "Initials"),
+        ("FullName", "DisplayName"),
+        ("Nickname", "Nickname"),
+    ):
+        value = text_value(item, source) if source else None
+        if value:
+            el.append(t(part, value))
+    return {"CompleteName": el} if len(el) else {}
+
+
+def find_address(el: Element) -> str | None:
+    mailbox = find_t(el, "Mailbox")
+    address = find_t(mailbox, "EmailAddress") if mailbox is not None else None
+    return address.text if address is not None else None

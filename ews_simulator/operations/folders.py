@@ -1,0 +1,142 @@
+"""GetFolder, FindFolder and CreateFolder."""
+
+from __future__ import annotations
+
+from ews_simulator.operations.base import (
+    OperationContext,
+    each,
+    error,
+    folder_from_id,
+    operation,
+    required_m,
+    respond,
+    single_folder,
+)
+from ews_simulator.soap import EwsError
+from ews_simulator.store import Folder, Mailbox
+from ews_simulator.xml import Element, find_m, local, m, t, text_t
+
+FOLDER_KINDS = {
+    "Folder": None,
+    "CalendarFolder": "IPF.Appointment",
+    "ContactsFolder": "IPF.Contact",
+    "TasksFolder": "IPF.Task",
+    "SearchFolder": None,
+}
+# Only these folder types carry UnreadCount in the schema.
+WITH_UNREAD = frozenset({"Folder", "TasksFolder", "SearchFolder"})
+
+
+def render_folder(mailbox: Mailbox, folder: Folder) -> Element:
+    el = t(folder.kind)
+    el.append(t("FolderId", Id=folder.id, ChangeKey=folder.change_key))
+    if folder.parent_id is not None:
+        parent = mailbox.folders[folder.parent_id]
+        el.append(t("ParentFolderId", Id=parent.id, ChangeKey=parent.change_key))
+    if folder.folder_class:
+        el.append(t("FolderClass", folder.folder_class))
+    el.append(t("DisplayName", folder.display_name))
+    el.append(t("TotalCount", str(len(folder.items))))
+    el.append(t("ChildFolderCount", str(len(mailbox.children(folder.id)))))
+    if folder.kind in WITH_UNREAD:
+        unread = sum(1 for item in folder.items.values() if _unread(item.fields.get("IsRead")))
+        el.append(t("UnreadCount", str(unread)))
+    return el
+
+
+def _unread(flag: Element | None) -> bool:
+    return flag is not None and flag.text == "false"
+
+
+@operation("GetFolder")
+def get_folder(ctx: OperationContext) -> Element:
+    ids = required_m(ctx.body, "FolderIds")
+
+    def one(el: Element) -> list[Element]:
+        folders = m("Folders")
+        folders.append(render_folder(ctx.mailbox, folder_from_id(ctx.mailbox, el)))
+        return [folders]
+
+    return each("GetFolder", ids, one)
+
+
+@operation("FindFolder")
+def find_folder(ctx: OperationContext) -> Element:
+    deep = ctx.body.get("Traversal") == "Deep"
+    restriction = find_m(ctx.body, "Restriction")
+    view = find_m(ctx.body, "IndexedPageFolderView")
+    parents = required_m(ctx.body, "ParentFolderIds")
+
+    def one(el: Element) -> list[Element]:
+        parent = folder_from_id(ctx.mailbox, el)
+        found = ctx.mailbox.descendants(parent.id) if deep else ctx.mailbox.children(parent.id)
+        if restriction is not None:
+            found = [f for f in found if _folder_matches(f, restriction)]
+        offset, limit = 0, len(found)
+        if view is not None:
+            offset = int(view.get("Offset") or 0)
+            limit = int(view.get("MaxEntriesReturned") or len(found))
+        page = found[offset : offset + limit]
+        root = m(
+            "RootFolder",
+            IndexedPagingOffset=str(offset + len(page)),
+            TotalItemsInView=str(len(found)),
+            IncludesLastItemInRange="true" if offset + len(page) >= len(found) else "false",
+        )
+        folders = t("Folders")
+        for folder in page:
+            folders.append(render_folder(ctx.mailbox, folder))
+        root.append(folders)
+        return [root]
+
+    return each("FindFolder", parents, one)
+
+
+def _folder_matches(folder: Folder, restriction: Element) -> bool:
+    """Folder restrictions in practice compare DisplayName or FolderClass with a constant."""
+    for comparison in restriction.iter():
+        if local(comparison) not in ("IsEqualTo", "Contains") or len(comparison) == 0:
+            continue
+        uri = comparison[0].get("FieldURI") or ""
+        constant = comparison.find(".//{*}Constant")
+        wanted = (constant.get("Value") if constant is not None else "") or ""
+        actual = {
+            "folder:DisplayName": folder.display_name,
+            "folder:FolderClass": folder.folder_class or "",
+        }.get(uri)
+        if actual is None:
+            raise EwsError("ErrorUnsupportedPathForQuery", f"Cannot restrict folders on {uri}.")
+        if local(comparison) == "Contains":
+            if wanted.lower() not in actual.lower():
+                return False
+        elif wanted.lower() != actual.lower():
+            return False
+    return True
+
+
+@operation("CreateFolder")
+def create_folder(ctx: OperationContext) -> Element:
+    try:
+        parent = single_folder(ctx.mailbox, find_m(ctx.body, "ParentFolderId"))
+    except EwsError as e:
+        return respond("CreateFolder", [error("CreateFolder", e)])
+    new = required_m(ctx.body, "Folders")
+
+    def one(el: Element) -> list[Element]:
+        kind = local(el)
+        if kind not in FOLDER_KINDS:
+            raise EwsError("ErrorInvalidRequest", f"Cannot create a {kind}.")
+        name = (text_t(el, "DisplayName") or "").strip()
+        if not name:
+            raise EwsError("ErrorInvalidRequest", "A folder needs a display name.")
+        if any(f.display_name.lower() == name.lower() for f in ctx.mailbox.children(parent.id)):
+            raise EwsError("ErrorFolderExists", "A folder with that name already exists.")
+        folder_class = text_t(el, "FolderClass") or FOLDER_KINDS[kind] or parent.folder_class
+        folder = ctx.mailbox.add_folder(kind, name, folder_class, parent.id)
+        out = m("Folders")
+        created = t(kind)
+        created.append(t("FolderId", Id=folder.id, ChangeKey=folder.change_key))
+        out.append(created)
+        return [out]
+
+    return each("CreateFolder", new, one)

@@ -1,0 +1,126 @@
+"""Run the simulator inside a test process.
+
+with SimulatorServer() as sim:
+    config = Configuration(service_endpoint=sim.ews_url, ...)
+    ...
+    assert sim.stats()["requests"]["CreateItem"] == 1
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+from ews_simulator.control import Fault
+from ews_simulator.server import (
+    AuthConfig,
+    Observer,
+    Simulator,
+    SimulatorHTTPServer,
+    serve_in_thread,
+)
+from ews_simulator.store import Mailbox, Store
+
+
+class SimulatorServer:
+    """The simulator on a free loopback port, served from a background thread."""
+
+    def __init__(
+        self,
+        *,
+        users: dict[str, str] | None = None,
+        impersonators: set[str] | None = None,
+        no_auth: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        auth = AuthConfig(
+            users=dict(users or {}), impersonators=set(impersonators or ()), no_auth=no_auth
+        )
+        self.simulator = Simulator(auth)
+        self._http = SimulatorHTTPServer((host, port), self.simulator)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SimulatorServer:
+        if self._thread is None:
+            self._thread = serve_in_thread(self._http)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._http.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._http.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self._http.url
+
+    @property
+    def ews_url(self) -> str:
+        return f"{self.url}/EWS/Exchange.asmx"
+
+    @property
+    def store(self) -> Store:
+        return self.simulator.store
+
+    def mailbox(self, smtp: str) -> Mailbox:
+        return self.simulator.store.mailbox(smtp)
+
+    def reset(self) -> None:
+        self.simulator.handle_admin("POST", "/_sim/reset", b"")
+
+    def stats(self) -> dict[str, Any]:
+        return self.simulator.stats()
+
+    def clear_stats(self) -> None:
+        self.simulator.control.clear_stats()
+
+    def seed(self, smtp: str, **counts: int) -> dict[str, Any]:
+        box = self.mailbox(smtp)
+        from ews_simulator.seed import seed_mailbox
+
+        with box.lock:
+            return seed_mailbox(box, counts)
+
+    def add_fault(
+        self,
+        kind: str,
+        operation: str = "*",
+        *,
+        mailbox: str | None = None,
+        count: int = 1,
+        back_off_ms: int = 50,
+        delay_ms: int = 1000,
+    ) -> None:
+        self.simulator.control.add_fault(
+            Fault.from_json(
+                {
+                    "kind": kind,
+                    "operation": operation,
+                    "mailbox": mailbox,
+                    "count": count,
+                    "back_off_ms": back_off_ms,
+                    "delay_ms": delay_ms,
+                }
+            )
+        )
+
+    def clear_faults(self) -> None:
+        self.simulator.control.clear_faults()
+
+    def add_observer(self, observer: Observer) -> None:
+        self.simulator.observers.append(observer)
