@@ -1,0 +1,44 @@
+"""Canonical records: the entity-agnostic shape both sides are compared in.
+
+A mapper turns a CRM row or an Exchange item into a `Record` whose field names are the same on
+both sides, so the planner can compare and merge them without knowing the entity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypeAlias
+
+Value: TypeAlias = str | int | float | bool | datetime | tuple["Value", ...] | None
+Record: TypeAlias = Mapping[str, Value]
+
+
+def is_empty(value: Value) -> bool:
+    """Whether a value carries no information (a first-sync match takes the other side's)."""
+    return value is None or value == ""
+
+
+def _tagged(value: Value) -> object:
+    # Tagging keeps values of different types from encoding alike (a datetime and its ISO text,
+    # a tuple and a list, True and 1 are all distinct records).
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"tuple": [_tagged(item) for item in value]}
+    if isinstance(value, bool):
+        return {"bool": value}
+    return value
+
+
+def record_hash(record: Record) -> str:
+    """A stable content hash of a record, for runners that store hashes instead of values."""
+    canonical = json.dumps(
+        {name: _tagged(value) for name, value in record.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
