@@ -135,7 +135,9 @@ def users_list() -> None:
         while True:
             page = service.list_sync_users(db, PageRequest(limit=500, after_id=cursor))
             for user in page.items:
-                state = "suspended" if user.suspended else ("enabled" if user.enabled else "disabled")
+                state = (
+                    "suspended" if user.suspended else ("enabled" if user.enabled else "disabled")
+                )
                 typer.echo(f"{user.user_id}\t{user.logon}\t{user.mailbox}\t{state}\t{user.ews_url}")
             if page.next_cursor is None or not page.items:
                 break
@@ -217,17 +219,23 @@ def worker(
 
 
 @cli.command("beat")
-def beat(loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO") -> None:
+def beat(
+    loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
+) -> None:
     """Run the scheduler that queues due synchronizations every minute."""
     schedule = get_settings().data_dir / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    os.execv(sys.executable, _celery_argv("beat", f"--schedule={schedule}", f"--loglevel={loglevel}"))
+    os.execv(
+        sys.executable, _celery_argv("beat", f"--schedule={schedule}", f"--loglevel={loglevel}")
+    )
 
 
 def _start_embedded_jobs() -> list[subprocess.Popen[bytes]]:
     schedule = get_settings().data_dir / "celerybeat-schedule"
     return [
-        subprocess.Popen(_celery_argv("worker", "--pool=threads", "--concurrency=2", "--loglevel=WARNING")),
+        subprocess.Popen(
+            _celery_argv("worker", "--pool=threads", "--concurrency=2", "--loglevel=WARNING")
+        ),
         subprocess.Popen(_celery_argv("beat", f"--schedule={schedule}", "--loglevel=WARNING")),
     ]
 

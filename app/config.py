@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     @classmethod
     def _sqlalchemy_url(cls, value: str) -> str:
         if value and "://" not in value:
-            raise ValueError(f"must be a SQLAlchemy URL such as postgresql+psycopg://…, got {value!r}")
+            raise ValueError(
+                f"must be a SQLAlchemy URL such as postgresql+psycopg://…, got {value!r}"
+            )
         return value
 
     @model_validator(mode="after")

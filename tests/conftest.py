@@ -19,8 +19,10 @@ _RUN_ID = uuid.uuid4().hex[:8]
 _ADMIN_URL = os.environ.get(
     "CRMSYNC_TEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-TEST_DATABASE_URL = make_url(_ADMIN_URL).set(database=f"crmsync_test_{_RUN_ID}").render_as_string(
-    hide_password=False
+TEST_DATABASE_URL = (
+    make_url(_ADMIN_URL)
+    .set(database=f"crmsync_test_{_RUN_ID}")
+    .render_as_string(hide_password=False)
 )
 TEST_REDIS_URL = os.environ.get("CRMSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 

@@ -7,8 +7,9 @@ on them. Flags are 'Y' or NULL; `<prefix>_deleted` = 1 marks a soft-deleted row.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import CrmTable
@@ -245,10 +246,23 @@ class Library(CrmTable):
     libr_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
-CRM_TABLES = tuple(
-    model.__table__
+CRM_TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__)
     for model in (
-        User, Company, Person, Address, AddressLink, Email, EmailLink, Phone, PhoneLink,
-        UserContact, Opportunity, Case, Communication, CommLink, Library,
+        User,
+        Company,
+        Person,
+        Address,
+        AddressLink,
+        Email,
+        EmailLink,
+        Phone,
+        PhoneLink,
+        UserContact,
+        Opportunity,
+        Case,
+        Communication,
+        CommLink,
+        Library,
     )
 )

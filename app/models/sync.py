@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ServiceTable, UtcDateTime, utc_timestamp_column
 from app.kit.clock import utc_now
+from app.models.base import ServiceTable, UtcDateTime, utc_timestamp_column
 
 
 class AuthType(StrEnum):

@@ -61,7 +61,9 @@ def list_entries(
 def active_run(db: Session, user_id: int) -> SyncRun | None:
     return db.scalars(
         select(SyncRun)
-        .where(SyncRun.user_id == user_id, SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+        .where(
+            SyncRun.user_id == user_id, SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
+        )
         .order_by(SyncRun.id.desc())
         .limit(1)
     ).one_or_none()

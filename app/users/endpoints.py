@@ -3,22 +3,27 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.db import Database, commit, unit_of_work
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
+from app.models.sync import RunStatus
+from app.runs import repository as runs_repository
 from app.runs import service as runs_service
 from app.runs.schemas import RunQueued, RunRead
 from app.users import service
 from app.users.connection import MailboxProbe
 from app.users.schemas import ConnectionTestRead, SyncUserCreate, SyncUserRead, SyncUserUpdate
-from app.models.sync import RunStatus
-from fastapi import Depends
 
 router = APIRouter(prefix="/users", tags=["sync users"])
 
-_FINISHED = {RunStatus.SUCCESS, RunStatus.SUCCESS_WITH_ERRORS, RunStatus.FAILED, RunStatus.INTERRUPTED}
+_FINISHED = {
+    RunStatus.SUCCESS,
+    RunStatus.SUCCESS_WITH_ERRORS,
+    RunStatus.FAILED,
+    RunStatus.INTERRUPTED,
+}
 _WAIT_LIMIT_SECONDS = 300
 
 
@@ -87,7 +92,7 @@ def _wait_for(database: Database, run_id: int) -> RunRead:
     deadline = time.monotonic() + _WAIT_LIMIT_SECONDS
     while True:
         with unit_of_work(database) as db:
-            run = runs_service.repository.get_run(db, run_id)
+            run = runs_repository.get_run(db, run_id)
             assert run is not None
             if run.status in _FINISHED or time.monotonic() > deadline:
                 return runs_service.to_read(run)

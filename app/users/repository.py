@@ -9,7 +9,10 @@ from app.models.sync import SyncUser
 
 def find_crm_user_by_logon(db: Session, logon: str) -> User | None:
     return db.scalars(
-        select(User).where(func.lower(User.user_logon) == logon.lower(), User.deleted.is_(None) | (User.deleted == 0))
+        select(User).where(
+            func.lower(User.user_logon) == logon.lower(),
+            User.deleted.is_(None) | (User.deleted == 0),
+        )
     ).one_or_none()
 
 
@@ -20,7 +23,9 @@ def get_crm_user(db: Session, user_id: int) -> User | None:
 def crm_users_by_id(db: Session, user_ids: list[int]) -> dict[int, User]:
     if not user_ids:
         return {}
-    return {u.user_userid: u for u in db.scalars(select(User).where(User.user_userid.in_(user_ids)))}
+    return {
+        u.user_userid: u for u in db.scalars(select(User).where(User.user_userid.in_(user_ids)))
+    }
 
 
 def get_sync_user(db: Session, user_id: int) -> SyncUser | None:
@@ -28,7 +33,9 @@ def get_sync_user(db: Session, user_id: int) -> SyncUser | None:
 
 
 def get_sync_user_for_update(db: Session, user_id: int) -> SyncUser | None:
-    return db.scalars(select(SyncUser).where(SyncUser.user_id == user_id).with_for_update()).one_or_none()
+    return db.scalars(
+        select(SyncUser).where(SyncUser.user_id == user_id).with_for_update()
+    ).one_or_none()
 
 
 def find_sync_user_by_mailbox(db: Session, mailbox: str) -> SyncUser | None:

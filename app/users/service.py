@@ -85,7 +85,9 @@ def _check_mailbox_free(db: Session, mailbox: str, user_id: int | None) -> None:
 def create_sync_user(db: Session, body: SyncUserCreate) -> SyncUserRead:
     crm_user = _ensure_crm_user(db, body)
     if repository.get_sync_user(db, crm_user.user_userid) is not None:
-        raise Conflict(f"user {crm_user.user_userid} ({crm_user.user_logon}) is already enabled for sync")
+        raise Conflict(
+            f"user {crm_user.user_userid} ({crm_user.user_logon}) is already enabled for sync"
+        )
     _check_mailbox_free(db, body.mailbox, None)
     user = SyncUser(
         user_id=crm_user.user_userid,

@@ -141,4 +141,6 @@ class ExchangeProbe:
         except Exception as exc:  # noqa: BLE001 - every failure is reported to the admin
             _kind, reason = classify(exc)
             return ProbeResult(ok=False, detail=f"{connection.mailbox}: {reason}")
-        return ProbeResult(ok=True, detail=f"connected to {connection.mailbox} at {connection.ews_url}")
+        return ProbeResult(
+            ok=True, detail=f"connected to {connection.mailbox} at {connection.ews_url}"
+        )

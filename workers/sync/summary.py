@@ -11,6 +11,8 @@ def describe_run(run: RunRead) -> str:
         lines.append(f"  {run.message}")
     for entity, directions in sorted(run.counts.items()):
         for direction, counts in sorted(directions.items()):
-            figures = ", ".join(f"{name} {value}" for name, value in sorted(counts.items()) if value)
+            figures = ", ".join(
+                f"{name} {value}" for name, value in sorted(counts.items()) if value
+            )
             lines.append(f"  {entity} {direction}: {figures or 'no changes'}")
     return "\n".join(lines)
