@@ -6,7 +6,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utc_now
@@ -114,3 +124,86 @@ class RunEntry(ServiceTable):
     created_at: Mapped[datetime] = mapped_column(
         UtcDateTime, default=utc_now, nullable=False, index=True
     )
+
+
+class SyncLink(ServiceTable):
+    """A synchronized pair: a CRM record and an Exchange item, with the base of the merge."""
+
+    __tablename__ = "crmsync_sync_link"
+    __table_args__ = (
+        UniqueConstraint("user_id", "entity", "crm_id"),
+        UniqueConstraint("user_id", "entity", "remote_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), nullable=False
+    )
+    entity: Mapped[str] = mapped_column(String(16), nullable=False)
+    crm_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    remote_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    change_key: Mapped[str | None] = mapped_column(String(512))
+    # Canonical field values last synchronized to both sides, in tagged JSON.
+    base: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # Values an administrator chose for a conflict: written to both sides on the next run.
+    pending: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    crm_hash: Mapped[str | None] = mapped_column(String(64))
+    remote_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
+    )
+
+
+class FolderState(ServiceTable):
+    """Where the last run of a user and entity left off on each side."""
+
+    __tablename__ = "crmsync_folder_state"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # EWS SyncFolderItems state; None means the next run compares everything.
+    sync_state: Mapped[str | None] = mapped_column(Text)
+    # The CRM `_updateddate` high-water mark (naive, CRM time zone) of the last complete run.
+    crm_watermark: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by an administrator after the mass-deletion guard held deletions back; used once.
+    deletions_confirmed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_full_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
+    )
+
+
+class ConflictStatus(StrEnum):
+    OPEN = "open"  # held for review: nothing was applied yet
+    RECORDED = "recorded"  # decided by policy; the overwritten value can still be re-applied
+    RESOLVED = "resolved"  # an administrator chose a side
+
+
+class SyncConflict(ServiceTable):
+    """One field of one item changed on both sides: both values before sync, and the outcome."""
+
+    __tablename__ = "crmsync_conflict"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crmsync_sync_run.id", ondelete="SET NULL"), index=True
+    )
+    entity: Mapped[str] = mapped_column(String(16), nullable=False)
+    crm_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    remote_id: Mapped[str | None] = mapped_column(String(512))
+    field: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Tagged JSON: {"value": <tagged value>} so that None is distinguishable from missing.
+    crm_value: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    outlook_value: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    base_value: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    applied: Mapped[str] = mapped_column(String(16), nullable=False)
+    decided_by: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[ConflictStatus] = mapped_column(String(16), nullable=False, index=True)
+    created_at: Mapped[datetime] = utc_timestamp_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
