@@ -1,0 +1,541 @@
+"""The executor: applies a `Plan` through the CRM, Exchange and link-store adapters.
+
+Contract with the runner (the caller):
+
+* The CRM side and the link store share ONE transaction (in production one SQLAlchemy
+  session): `LinkStore.commit()` commits the CRM writes and the links together. The executor
+  commits after every batch, so a run killed anywhere loses at most one batch of CRM writes and
+  links; the Exchange writes of that batch stay and are recognised on the next run (tags, echoes
+  equal to the base), so nothing is duplicated or lost.
+* Conflict records are committed *before* the writes that overwrite the values they keep, so a
+  crash cannot lose a value without its record (at worst a record is written twice).
+* The runner advances the Exchange sync state and the CRM watermark only when
+  `ExecutionResult.may_advance_sync_state` is true: the whole plan applied without errors and
+  no deletion withheld. Otherwise the next run lists the same changes again (plus newer ones),
+  which is how failed items are retried and withheld deletions are re-evaluated.
+* After a `FAILED` result the runner rolls back the shared transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from workers.sync.planner import (
+    Applied,
+    ConflictRecord,
+    CreateInCrm,
+    CreateInOutlook,
+    DeleteInCrm,
+    DeleteInOutlook,
+    Direction,
+    Hold,
+    LinkState,
+    OutlookDeleteMode,
+    Plan,
+    Reconcile,
+    Record,
+    RemoteItem,
+    Remove,
+    Skip,
+    UpdateCrm,
+    UpdateOutlook,
+)
+
+__all__ = [
+    "ActionKind",
+    "CrmSide",
+    "ExecutionResult",
+    "Journal",
+    "LinkStore",
+    "LogEntry",
+    "LogLevel",
+    "Outcome",
+    "RemoteCreated",
+    "RemoteSide",
+    "RunStatus",
+    "execute_plan",
+]
+
+BATCH_SIZE = 100  # Exchange's comfortable bulk size; also the commit interval
+
+
+class RunStatus(StrEnum):
+    SUCCESS = "Success"
+    SUCCESS_WITH_ERRORS = "Success with errors"
+    FAILED = "Failed"
+    INTERRUPTED = "Interrupted"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    CONFLICTS = "conflicts"
+    SKIPPED = "skipped"
+    ERRORS = "errors"
+
+
+class LogLevel(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ActionKind(StrEnum):
+    CREATE_IN_OUTLOOK = "create_in_outlook"
+    UPDATE_OUTLOOK = "update_outlook"
+    DELETE_IN_OUTLOOK = "delete_in_outlook"
+    CREATE_IN_CRM = "create_in_crm"
+    UPDATE_CRM = "update_crm"
+    DELETE_IN_CRM = "delete_in_crm"
+    LINK = "link"
+    REFRESH_BASE = "refresh_base"
+    DROP_LINK = "drop_link"
+    HOLD = "hold"
+    SKIP = "skip"
+    GUARD = "guard"
+
+
+@dataclass(frozen=True)
+class RemoteCreated:
+    remote_id: str
+    change_key: str | None
+
+
+class CrmSide(Protocol):
+    """CRM writes; they join the link store's transaction."""
+
+    def create(self, record: Record, replaces: str | None) -> str:
+        """Create (or, given `replaces`, restore where possible) an item; return its id."""
+
+    def update(self, crm_id: str, changes: Record) -> None: ...
+
+    def delete(self, crm_id: str, mode: OutlookDeleteMode) -> None: ...
+
+
+class RemoteSide(Protocol):
+    """Exchange writes, in bulk: one result per input item, an exception for a failed one."""
+
+    def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
+        """Items carrying these crm_id tags (made by a run that died before saving its link)."""
+
+    def create_many(self, items: Sequence[CreateInOutlook]) -> Sequence[RemoteCreated | Exception]:
+        """Create the items, stamping each with its tag."""
+
+    def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
+        """Apply the changes; return each item's new change key."""
+
+    def delete_many(self, items: Sequence[DeleteInOutlook]) -> Sequence[Exception | None]: ...
+
+
+class LinkStore(Protocol):
+    """Stored links and the conflict log, in the transaction shared with the CRM side."""
+
+    def save(self, previous: LinkState | None, current: LinkState) -> None:
+        """Store `current`, replacing `previous` (whose ids may differ) if given."""
+
+    def delete(self, link: LinkState) -> None: ...
+
+    def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    level: LogLevel
+    crm_id: str | None
+    remote_id: str | None
+    action: ActionKind
+    message: str
+
+
+@dataclass
+class Journal:
+    """What a run did: counts per direction and outcome, item-level entries, conflicts."""
+
+    counts: Counter[tuple[Direction, Outcome]] = field(default_factory=Counter)
+    entries: list[LogEntry] = field(default_factory=list)
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+
+    def log(
+        self,
+        level: LogLevel,
+        action: ActionKind,
+        message: str,
+        *,
+        crm_id: str | None = None,
+        remote_id: str | None = None,
+    ) -> None:
+        self.entries.append(LogEntry(level, crm_id, remote_id, action, message))
+
+    def count(self, direction: Direction, outcome: Outcome, amount: int = 1) -> None:
+        self.counts[direction, outcome] += amount
+
+    @property
+    def errors(self) -> int:
+        return sum(
+            amount for (_, outcome), amount in self.counts.items() if outcome is Outcome.ERRORS
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    status: RunStatus
+    journal: Journal
+    guard_tripped: bool
+
+    @property
+    def may_advance_sync_state(self) -> bool:
+        """Whether the runner may store the new sync state / watermark (see module docstring)."""
+        return self.status is RunStatus.SUCCESS and not self.guard_tripped
+
+
+_APPLIED_FLOW = {
+    Applied.CRM: Direction.CRM_TO_OUTLOOK,
+    Applied.OUTLOOK: Direction.OUTLOOK_TO_CRM,
+    Applied.PENDING: Direction.BOTH,
+    Applied.NOTHING: Direction.BOTH,
+}
+
+
+@dataclass
+class _Progress:
+    """One pair's action while its batch is applied: the ids it has now, which writes held."""
+
+    action: Reconcile | Remove | Hold
+    crm_id: str | None
+    remote_id: str | None
+    change_key: str | None
+    crm_written: bool = True
+    remote_written: bool = True
+
+    @classmethod
+    def start(cls, action: Reconcile | Remove | Hold) -> _Progress:
+        if isinstance(action, Reconcile):
+            return cls(action, action.crm_id, action.remote_id, action.change_key)
+        return cls(action, action.link.crm_id, action.link.remote_id, action.link.change_key)
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _attempt(call: Callable[[], _R]) -> _R | Exception:
+    """Run an adapter call; its failure becomes a value, one item's or one batch's error."""
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - adapters raise their own, unknown error types
+        return error
+
+
+def _bulk(
+    call: Callable[[Sequence[_T]], Sequence[_R]], items: Sequence[_T]
+) -> list[_R | Exception]:
+    """A bulk call's per-item results; a call that fails as a whole fails every item."""
+    if not items:
+        return []
+    results = _attempt(lambda: list(call(items)))
+    if isinstance(results, Exception):
+        return [results] * len(items)
+    if len(results) != len(items):
+        mismatch = RuntimeError(f"bulk call returned {len(results)} results for {len(items)}")
+        return [mismatch] * len(items)
+    return list(results)
+
+
+class _Executor:
+    def __init__(
+        self,
+        plan: Plan,
+        crm: CrmSide,
+        remote: RemoteSide,
+        links: LinkStore,
+        batch_size: int,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.plan = plan
+        self.crm = crm
+        self.remote = remote
+        self.links = links
+        self.batch_size = batch_size
+        self.should_stop = should_stop
+        self.journal = Journal()
+
+    def run(self) -> ExecutionResult:
+        guard = self.plan.guard
+        if guard.reason:
+            level = LogLevel.WARNING if guard.tripped else LogLevel.INFO
+            self.journal.log(level, ActionKind.GUARD, guard.reason)
+        for batch in self._batches():
+            if self.should_stop():
+                return self._result(RunStatus.INTERRUPTED)
+            error = _attempt(lambda: self._apply(batch))  # noqa: B023 - called at once
+            if isinstance(error, Exception):
+                self.journal.count(Direction.BOTH, Outcome.ERRORS)
+                self.journal.log(LogLevel.ERROR, ActionKind.LINK, f"run failed: {error!r}")
+                return self._result(RunStatus.FAILED)
+        for action in self.plan.actions:
+            if isinstance(action, Skip):
+                self._log_skip(action)
+        status = RunStatus.SUCCESS_WITH_ERRORS if self.journal.errors else RunStatus.SUCCESS
+        return self._result(status)
+
+    def _result(self, status: RunStatus) -> ExecutionResult:
+        return ExecutionResult(status, self.journal, self.plan.guard.tripped)
+
+    def _batches(self) -> Iterator[Sequence[Reconcile | Remove | Hold]]:
+        # Grouping by the kind of Exchange write keeps every bulk request full: the request
+        # count stays at the minimum that `batch_size`-item batches allow.
+        groups: dict[type | None, list[Reconcile | Remove | Hold]] = {}
+        for action in self.plan.actions:
+            if not isinstance(action, Skip):
+                kind = type(action.remote_write) if not isinstance(action, Hold) else None
+                groups.setdefault(kind, []).append(action)
+        for group in groups.values():
+            yield from _chunks(group, self.batch_size)
+
+    def _apply(self, batch: Sequence[Reconcile | Remove | Hold]) -> None:
+        conflicts = [conflict for action in batch for conflict in action.conflicts]
+        if conflicts:
+            # Kept before anything is overwritten: a crash must not lose a value unrecorded.
+            self.links.record_conflicts(conflicts)
+            self.links.commit()
+            self.journal.conflicts.extend(conflicts)
+            for conflict in conflicts:
+                self.journal.count(_APPLIED_FLOW[conflict.applied], Outcome.CONFLICTS)
+        progress = [_Progress.start(action) for action in batch]
+        self._create_in_outlook(progress)
+        self._update_outlook(progress)
+        self._delete_in_outlook(progress)
+        for item in progress:
+            self._write_crm(item)
+        for item in progress:
+            self._store_link(item)
+        self.links.commit()
+
+    # --- Exchange ------------------------------------------------------------------------
+
+    def _create_in_outlook(self, progress: Sequence[_Progress]) -> None:
+        pending = [
+            (item, item.action.remote_write)
+            for item in progress
+            if not isinstance(item.action, Hold)
+            and isinstance(item.action.remote_write, CreateInOutlook)
+        ]
+        if not pending:
+            return
+        found: Mapping[str, RemoteItem] | Exception = {}
+        if not self.plan.remote_listing_complete:
+            tags = [write.tag for _, write in pending]
+            found = _attempt(lambda: self.remote.find_by_tags(tags))
+        if isinstance(found, Exception):
+            for item, _ in pending:
+                self._fail(item, ActionKind.CREATE_IN_OUTLOOK, found)
+            return
+        adopted = [(item, write, found[write.tag]) for item, write in pending if write.tag in found]
+        fresh = [(item, write) for item, write in pending if write.tag not in found]
+        results = _bulk(self.remote.create_many, [write for _, write in fresh])
+        for (item, _), result in zip(fresh, results, strict=True):
+            if isinstance(result, Exception):
+                self._fail(item, ActionKind.CREATE_IN_OUTLOOK, result)
+            else:
+                item.remote_id, item.change_key = result.remote_id, result.change_key
+                self._done(item, ActionKind.CREATE_IN_OUTLOOK, "created in Outlook")
+        self._adopt(adopted)
+
+    def _adopt(self, adopted: Sequence[tuple[_Progress, CreateInOutlook, RemoteItem]]) -> None:
+        """Take over items an interrupted run created, bringing them to the planned values."""
+        updates: list[tuple[_Progress, UpdateOutlook]] = []
+        for item, write, existing in adopted:
+            item.remote_id, item.change_key = existing.remote_id, existing.change_key
+            changes = {
+                name: value
+                for name, value in write.record.items()
+                if name not in existing.record or existing.record[name] != value
+            }
+            if changes:
+                overwritten = {name: existing.record.get(name) for name in changes}
+                message = f"adopted an item an interrupted run created; overwrote {overwritten}"
+                self.journal.log(
+                    LogLevel.WARNING,
+                    ActionKind.CREATE_IN_OUTLOOK,
+                    message,
+                    crm_id=item.crm_id,
+                    remote_id=item.remote_id,
+                )
+                updates.append(
+                    (item, UpdateOutlook(existing.remote_id, existing.change_key, changes))
+                )
+            else:
+                self._done(
+                    item, ActionKind.CREATE_IN_OUTLOOK, "adopted an item an interrupted run created"
+                )
+        results = _bulk(self.remote.update_many, [update for _, update in updates])
+        for (item, _), result in zip(updates, results, strict=True):
+            if isinstance(result, Exception):
+                self._fail(item, ActionKind.CREATE_IN_OUTLOOK, result)
+            else:
+                item.change_key = result
+                self._done(item, ActionKind.CREATE_IN_OUTLOOK, "adopted and updated in Outlook")
+
+    def _update_outlook(self, progress: Sequence[_Progress]) -> None:
+        pending = [
+            (item, item.action.remote_write)
+            for item in progress
+            if not isinstance(item.action, Hold)
+            and isinstance(item.action.remote_write, UpdateOutlook)
+        ]
+        results = _bulk(self.remote.update_many, [write for _, write in pending])
+        for (item, write), result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                self._fail(item, ActionKind.UPDATE_OUTLOOK, result)
+            else:
+                item.change_key = result
+                self._done(
+                    item, ActionKind.UPDATE_OUTLOOK, f"updated in Outlook: {sorted(write.changes)}"
+                )
+
+    def _delete_in_outlook(self, progress: Sequence[_Progress]) -> None:
+        pending = [
+            (item, item.action.remote_write)
+            for item in progress
+            if isinstance(item.action, Remove) and item.action.remote_write is not None
+        ]
+        results = _bulk(self.remote.delete_many, [write for _, write in pending if write])
+        for (item, _), result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                self._fail(item, ActionKind.DELETE_IN_OUTLOOK, result)
+            else:
+                self._done(item, ActionKind.DELETE_IN_OUTLOOK, "deleted in Outlook")
+
+    # --- CRM -----------------------------------------------------------------------------
+
+    def _write_crm(self, item: _Progress) -> None:
+        action = item.action
+        if isinstance(action, Hold) or action.crm_write is None:
+            return
+        write = action.crm_write
+        kind = _CRM_KINDS[type(write)]
+        result = _attempt(lambda: self._crm_write(write))
+        if isinstance(result, Exception):
+            self._fail(item, kind, result)
+            return
+        if isinstance(write, CreateInCrm):
+            item.crm_id = result
+        self._done(item, kind, _CRM_MESSAGES[kind])
+
+    def _crm_write(self, write: CreateInCrm | UpdateCrm | DeleteInCrm) -> str | None:
+        """The CRM item's id after a create; None otherwise."""
+        if isinstance(write, CreateInCrm):
+            return self.crm.create(write.record, write.replaces)
+        if isinstance(write, UpdateCrm):
+            self.crm.update(write.crm_id, write.changes)
+        else:
+            self.crm.delete(write.crm_id, write.mode)
+        return None
+
+    # --- links ---------------------------------------------------------------------------
+
+    def _store_link(self, item: _Progress) -> None:
+        action = item.action
+        if isinstance(action, Hold):
+            if action.link != action.previous:
+                self.links.save(action.previous, action.link)
+                self._log(item, LogLevel.WARNING, ActionKind.HOLD, "conflict held for review")
+            self.journal.count(Direction.BOTH, Outcome.SKIPPED)
+        elif isinstance(action, Remove):
+            if item.crm_written and item.remote_written:
+                self.links.delete(action.link)
+                if action.crm_write is None and action.remote_write is None:
+                    self._log(item, LogLevel.INFO, ActionKind.DROP_LINK, "deleted on both sides")
+        else:
+            link = action.settled_link(
+                crm_id=item.crm_id,
+                remote_id=item.remote_id,
+                change_key=item.change_key,
+                crm_written=item.crm_written,
+                remote_written=item.remote_written,
+            )
+            if link is not None and link != action.link:
+                self.links.save(action.link, link)
+                if action.crm_write is None and action.remote_write is None:
+                    kind = ActionKind.LINK if action.link is None else ActionKind.REFRESH_BASE
+                    self._log(item, LogLevel.INFO, kind, "both sides agree")
+
+    # --- journal -------------------------------------------------------------------------
+
+    def _done(self, item: _Progress, kind: ActionKind, message: str) -> None:
+        direction, outcome = _KIND_COUNTS[kind]
+        self.journal.count(direction, outcome)
+        self._log(item, LogLevel.INFO, kind, message)
+
+    def _fail(self, item: _Progress, kind: ActionKind, error: Exception) -> None:
+        direction, _ = _KIND_COUNTS[kind]
+        if direction is Direction.CRM_TO_OUTLOOK:
+            item.remote_written = False
+        else:
+            item.crm_written = False
+        self.journal.count(direction, Outcome.ERRORS)
+        self._log(item, LogLevel.ERROR, kind, f"failed: {error}")
+
+    def _log(self, item: _Progress, level: LogLevel, kind: ActionKind, message: str) -> None:
+        self.journal.log(level, kind, message, crm_id=item.crm_id, remote_id=item.remote_id)
+
+    def _log_skip(self, skip: Skip) -> None:
+        self.journal.count(skip.flow, Outcome.SKIPPED)
+        self.journal.log(
+            LogLevel.WARNING if skip.flow is Direction.BOTH else LogLevel.INFO,
+            ActionKind.SKIP,
+            skip.reason,
+            crm_id=skip.crm_id,
+            remote_id=skip.remote_id,
+        )
+
+
+_CRM_KINDS: Mapping[type, ActionKind] = {
+    CreateInCrm: ActionKind.CREATE_IN_CRM,
+    UpdateCrm: ActionKind.UPDATE_CRM,
+    DeleteInCrm: ActionKind.DELETE_IN_CRM,
+}
+
+_CRM_MESSAGES: Mapping[ActionKind, str] = {
+    ActionKind.CREATE_IN_CRM: "created in the CRM",
+    ActionKind.UPDATE_CRM: "updated in the CRM",
+    ActionKind.DELETE_IN_CRM: "removed in the CRM",
+}
+
+_KIND_COUNTS: Mapping[ActionKind, tuple[Direction, Outcome]] = {
+    ActionKind.CREATE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.CREATED),
+    ActionKind.UPDATE_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.UPDATED),
+    ActionKind.DELETE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.DELETED),
+    ActionKind.CREATE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.CREATED),
+    ActionKind.UPDATE_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.UPDATED),
+    ActionKind.DELETE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.DELETED),
+}
+
+
+def execute_plan(
+    plan: Plan,
+    crm: CrmSide,
+    remote: RemoteSide,
+    links: LinkStore,
+    *,
+    batch_size: int = BATCH_SIZE,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ExecutionResult:
+    """Apply `plan`; one item's failure is logged and the others go on.
+
+    `should_stop` is asked between batches (e.g. a revoked job); stopping yields INTERRUPTED
+    with every finished batch committed.
+    """
+    return _Executor(plan, crm, remote, links, batch_size, should_stop).run()
