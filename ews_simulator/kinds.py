@@ -6,6 +6,7 @@ import base64
 import email.policy
 import email.utils
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.parser import BytesParser
 
@@ -99,7 +100,8 @@ def _fill_from_mime(item: Item, raw: bytes) -> None:
             _default(item, "DateTimeSent", format_datetime(sent))
         except (TypeError, ValueError):
             pass
-    for header, name in (("From", "From"), ("Sender", "Sender")):
+    # Without a Sender header the author is also the sender, as Exchange reports it.
+    for header, name in (("From", "From"), ("Sender", "Sender"), ("From", "Sender")):
         addresses = email.utils.getaddresses([str(parsed[header] or "")])
         if addresses and addresses[0][1] and name not in item.fields:
             display, address = addresses[0]
@@ -153,16 +155,33 @@ def _calendar_defaults(item: Item, mailbox: Mailbox) -> None:
     calendar.validate(item)
 
 
-def computed(item: Item, mailbox: Mailbox) -> dict[str, Element]:
+# Properties each type derives; they are only computed when a response asks for one of them.
+DERIVED = {
+    "CalendarItem": frozenset(
+        {
+            "CalendarItemType",
+            "IsRecurring",
+            "FirstOccurrence",
+            "LastOccurrence",
+            "ModifiedOccurrences",
+            "DeletedOccurrences",
+        }
+    ),
+    "Task": frozenset({"IsComplete"}),
+    "Contact": frozenset({"CompleteName"}),
+}
+
+
+def computed(item: Item, mailbox: Mailbox, wants: Callable[[str], bool]) -> dict[str, Element]:
+    if not any(wants(name) for name in DERIVED.get(item.kind, ())):
+        return {}
     if item.kind == "CalendarItem":
         return calendar.computed(item, mailbox)
     if item.kind == "Task":
         return {
             "IsComplete": t("IsComplete", format_bool(text_value(item, "Status") == "Completed"))
         }
-    if item.kind == "Contact":
-        return _complete_name(item)
-    return {}
+    return _complete_name(item)
 
 
 def _complete_name(item: Item) -> dict[str, Element]:

@@ -36,7 +36,7 @@ DEFAULT_FOLDER = {
 
 
 def render(ctx: OperationContext, item: Item, shape: Shape) -> Element:
-    el = render_item(item, shape, ctx.mailbox, kinds.computed(item, ctx.mailbox))
+    el = render_item(item, shape, ctx.mailbox, kinds.computed(item, ctx.mailbox, shape.wants))
     if item.kind == "Message" and shape.wants("MimeContent") and "MimeContent" not in item.fields:
         el.insert(0, kinds.generated_mime(item))
     return el
