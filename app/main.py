@@ -17,6 +17,7 @@ from app.kit.errors import AppError
 from app.ops import endpoints as ops_endpoints
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.runs import endpoints as runs_endpoints
+from app.sync_settings import endpoints as sync_settings_endpoints
 from app.users import endpoints as users_endpoints
 from app.users.connection import MailboxProbe, NoProbe
 
@@ -90,6 +91,10 @@ def create_app(
     app.middleware("http")(_measure)
 
     app.include_router(ops_endpoints.router)
-    for router in (users_endpoints.router, runs_endpoints.router):
+    for router in (
+        users_endpoints.router,
+        runs_endpoints.router,
+        sync_settings_endpoints.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app
