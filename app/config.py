@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
+    # The largest contact file the API accepts for import (CLI imports have no limit).
+    max_import_bytes: Annotated[int, Field(ge=1)] = 200 * 1024 * 1024
 
     @field_validator("crm_timezone")
     @classmethod
