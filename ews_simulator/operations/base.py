@@ -60,6 +60,10 @@ def error(op: str, err: EwsError) -> Element:
         msg.append(xml)
     for name in REQUIRED_ON_ERROR.get(op, ()):
         msg.append(m(name))
+    if op == "SyncFolderItems":
+        # exchangelib reads the sync state before it looks at the response class.
+        msg.append(m("SyncState", ""))
+        msg.append(m("IncludesLastItemInRange", "true"))
     return msg
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from exchangelib import DELEGATE, IMPERSONATION, Account, Build, Configuration, Credentials, Version
-from exchangelib.transport import NOAUTH
 from lxml import etree
 
 from ews_simulator.testing import SimulatorServer
@@ -88,10 +87,4 @@ def account(sim: SimulatorServer) -> Account:
 @pytest.fixture
 def impersonating_account(sim: SimulatorServer) -> Account:
     config = make_config(sim, user=SERVICE)
-    return Account(OWNER, config=config, autodiscover=False, access_type=IMPERSONATION)
-
-
-@pytest.fixture
-def noauth_account(sim: SimulatorServer) -> Account:
-    config = make_config(sim, auth_type=NOAUTH)
     return Account(OWNER, config=config, autodiscover=False, access_type=IMPERSONATION)

@@ -24,7 +24,9 @@ def test_message_with_mime_recipients_and_attachment(account: Account) -> None:
         is_read=False,
     )
     msg.save()
-    msg.attach(FileAttachment(name="quote.pdf", content=b"%PDF-1.4 data", content_type="application/pdf"))
+    msg.attach(
+        FileAttachment(name="quote.pdf", content=b"%PDF-1.4 data", content_type="application/pdf")
+    )
     fetched = account.inbox.get(id=msg.id)
     assert fetched.subject == "Quote"
     assert [r.email_address for r in fetched.to_recipients] == ["bob@example.com"]
@@ -65,7 +67,9 @@ def test_paging_and_slicing_10000_items(account: Account, sim: SimulatorServer) 
     assert sim.stats()["requests"]["FindItem"] == 11
 
 
-def test_sync_initial_incremental_deletes_and_resume(account: Account, sim: SimulatorServer) -> None:
+def test_sync_initial_incremental_deletes_and_resume(
+    account: Account, sim: SimulatorServer
+) -> None:
     sim.seed("owner@example.com", contacts=700, seed=3)
     folder = account.contacts
     changes = list(folder.sync_items(only_fields=["display_name"], max_changes_returned=512))
