@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.config import Settings, get_settings
 from app.db import Database, get_database
 from app.kit.errors import AppError
+from app.licensing import endpoints as licensing_endpoints
+from app.mappings import endpoints as mappings_endpoints
 from app.ops import endpoints as ops_endpoints
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.runs import endpoints as runs_endpoints
@@ -95,6 +97,8 @@ def create_app(
         users_endpoints.router,
         runs_endpoints.router,
         sync_settings_endpoints.router,
+        mappings_endpoints.router,
+        licensing_endpoints.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app
