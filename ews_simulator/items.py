@@ -6,6 +6,7 @@ schema's sequence for the item type and adds the properties Exchange computes it
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from ews_simulator.paths import EXTENDED, INDEXED, Path, extended_key, parse_pat
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Attachment, Item, Mailbox, new_id
 from ews_simulator.xml import (
-    T_NS,
     Element,
     find_t,
     format_bool,
@@ -22,7 +22,6 @@ from ews_simulator.xml import (
     local,
     parse_bool,
     parse_datetime,
-    qn,
     t,
     text_t,
 )
@@ -185,8 +184,6 @@ def delete_property(item: Item, path: Path) -> None:
 
 
 def attachment_from_xml(el: Element) -> Attachment:
-    import base64
-
     if local(el) != "FileAttachment":
         raise EwsError("ErrorInvalidAttachmentType", "Only file attachments are supported.")
     content = text_t(el, "Content") or ""
@@ -205,8 +202,6 @@ def attachment_from_xml(el: Element) -> Attachment:
 
 
 def render_attachment(item: Item, att: Attachment, with_content: bool) -> Element:
-    import base64
-
     el = t("FileAttachment")
     el.append(t("AttachmentId", Id=att.id, RootItemId=item.id, RootItemChangeKey=item.change_key))
     el.append(t("Name", att.name))
@@ -226,10 +221,6 @@ def text_value(item: Item, name: str) -> str | None:
     return None if el is None else (el.text or "")
 
 
-# Extra properties a type computes from its stored ones: (item, mailbox) -> elements by name.
-Computer = Callable[[Item, Mailbox], dict[str, Element]]
-
-
 def render_item(
     item: Item,
     shape: Shape,
@@ -245,7 +236,7 @@ def render_item(
     if shape.wants("ParentFolderId"):
         folder = mailbox.folders[item.folder_id]
         parts["ParentFolderId"] = t("ParentFolderId", Id=folder.id, ChangeKey=folder.change_key)
-    standard = {
+    standard: dict[str, Callable[[], Element]] = {
         "ItemClass": lambda: t("ItemClass", ITEM_CLASSES[item.kind]),
         "DateTimeCreated": lambda: t("DateTimeCreated", format_datetime(item.created)),
         "LastModifiedTime": lambda: t("LastModifiedTime", format_datetime(item.last_modified)),
@@ -294,16 +285,3 @@ def _size(item: Item) -> int:
 
 def item_id_element(item: Item) -> Element:
     return t("ItemId", Id=item.id, ChangeKey=item.change_key)
-
-
-def ordered_children(parent: Element, order: tuple[str, ...]) -> None:
-    """Re-order children in place to follow a schema sequence."""
-    children = list(parent)
-    children.sort(key=lambda c: order.index(local(c)) if local(c) in order else len(order))
-    for c in children:
-        parent.remove(c)
-        parent.append(c)
-
-
-def tag(name: str) -> str:
-    return qn(T_NS, name)

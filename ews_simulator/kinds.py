@@ -13,7 +13,7 @@ from email.parser import BytesParser
 from ews_simulator import calendar
 from ews_simulator.items import text_value
 from ews_simulator.store import Item, Mailbox, utcnow
-from ews_simulator.xml import Element, find_t, format_bool, format_datetime, t
+from ews_simulator.xml import T_NS, Element, format_bool, format_datetime, qn, t
 
 
 def _mailbox_element(name: str, address: str, display: str | None = None) -> Element:
@@ -128,7 +128,7 @@ def generated_mime(item: Item) -> Element:
     for name, header in (("From", "From"), ("ToRecipients", "To"), ("CcRecipients", "Cc")):
         el = item.fields.get(name)
         if el is not None:
-            addresses = [a.text for a in el.iter(f"{{{el.nsmap.get('t', '')}}}EmailAddress")]
+            addresses = [a.text for a in el.iter(qn(T_NS, "EmailAddress"))]
             msg[header] = ", ".join(a for a in addresses if a)
     body = item.fields.get("Body")
     subtype = "html" if body is not None and body.get("BodyType") == "HTML" else "plain"
@@ -200,9 +200,3 @@ def _complete_name(item: Item) -> dict[str, Element]:
         if value:
             el.append(t(part, value))
     return {"CompleteName": el} if len(el) else {}
-
-
-def find_address(el: Element) -> str | None:
-    mailbox = find_t(el, "Mailbox")
-    address = find_t(mailbox, "EmailAddress") if mailbox is not None else None
-    return address.text if address is not None else None

@@ -172,10 +172,17 @@ def sort_items(items: list[Item], sort_order: Element | None) -> list[Item]:
         descending = field_order.get("Order") == "Descending"
         present = [i for i in items if values(i, path)]
         missing = [i for i in items if not values(i, path)]
-        present.sort(key=lambda i, p=path: _typed(p, values(i, p)[0]), reverse=descending)
+        present.sort(key=_sort_key(path), reverse=descending)
         # Exchange sorts items lacking the property before the rest in ascending order.
         items = present + missing if descending else missing + present
     return items
+
+
+def _sort_key(path: Path) -> Callable[[Item], Any]:
+    def key(item: Item) -> Any:
+        return _typed(path, values(item, path)[0])
+
+    return key
 
 
 def window(start: str | None, end: str | None) -> tuple[datetime, datetime]:

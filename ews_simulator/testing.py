@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from ews_simulator.control import Fault
+from ews_simulator.seed import seed_mailbox
 from ews_simulator.server import (
     AuthConfig,
     Observer,
@@ -91,8 +92,6 @@ class SimulatorServer:
 
     def seed(self, smtp: str, **counts: int) -> dict[str, Any]:
         box = self.mailbox(smtp)
-        from ews_simulator.seed import seed_mailbox
-
         with box.lock:
             return seed_mailbox(box, counts)
 
