@@ -30,9 +30,8 @@ def main() -> None:
             count = sum(1 for _ in qs)
             elapsed = time.perf_counter() - started
             pages = -(-count // page_size)
-            print(
-                f"page_size={page_size}: {count} items, {pages} pages, {elapsed / pages * 1000:.1f} ms/page"
-            )
+            per_page = elapsed / pages * 1000
+            print(f"page_size={page_size}: {count} items, {pages} pages, {per_page:.1f} ms/page")
 
 
 if __name__ == "__main__":
