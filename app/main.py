@@ -20,6 +20,7 @@ from app.ops import endpoints as ops_endpoints
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.runs import endpoints as runs_endpoints
 from app.sync_settings import endpoints as sync_settings_endpoints
+from app.templates import endpoints as templates_endpoints
 from app.users import endpoints as users_endpoints
 from app.users.connection import MailboxProbe, NoProbe
 
@@ -98,6 +99,7 @@ def create_app(
         runs_endpoints.router,
         sync_settings_endpoints.router,
         mappings_endpoints.router,
+        templates_endpoints.router,
         licensing_endpoints.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
