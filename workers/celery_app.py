@@ -9,11 +9,17 @@ from app.kit.jobs import celery_config
 
 app = Celery("crmsync")
 app.conf.update(celery_config(get_settings()))
-app.conf.imports = ("workers.tasks",)
+app.conf.imports = ("workers.tasks", "workers.licensing_tasks")
 app.conf.beat_schedule = {
     # Fans out one sync.user task per user whose interval has come (see workers.tasks).
     "sync-due-users": {
         "task": "sync.due_users",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Ends licence sessions past their timeout and frees their seats.
+    "sweep-license-sessions": {
+        "task": "licensing.sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
