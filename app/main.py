@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings, get_settings
+from app.crm_records import endpoints as crm_records_endpoints
 from app.db import Database, get_database
 from app.kit.errors import AppError
 from app.licensing import endpoints as licensing_endpoints
@@ -101,6 +102,7 @@ def create_app(
         mappings_endpoints.router,
         templates_endpoints.router,
         licensing_endpoints.router,
+        crm_records_endpoints.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
+from app.crm_records.service import acting_crm_user
 from app.db import on_commit
 from app.kit.clock import utc_now
-from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
 from app.licensing import repository
 from app.licensing.metrics import seats_in_use
@@ -59,19 +60,6 @@ def _timeout(config: LicenseConfig, kind: SessionKind) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def _session_owner(db: Session, principal: Principal, user_id: int | None) -> int:
-    if user_id is None:
-        if principal.user_id is None:
-            raise InvalidInput("body.user_id: an admin key opens sessions for a user; name one")
-        owner = principal.user_id
-    else:
-        owner = principal.resolve_user(str(user_id))
-    crm_user = users_repository.get_crm_user(db, owner)
-    if crm_user is None or not crm_user.is_live:
-        raise NotFound(f"no CRM user {owner}")
-    return owner
-
-
 def _publish_seat_count(db: Session) -> None:
     held = repository.count_seats(db)
     on_commit(db, lambda: seats_in_use.publish(held))
@@ -86,7 +74,7 @@ def _settle(db: Session, now: datetime) -> int:
 
 
 def open_session(db: Session, principal: Principal, body: SessionOpen) -> SessionRead:
-    owner = _session_owner(db, principal, body.user_id)
+    owner = acting_crm_user(db, principal, body.user_id)
     now = utc_now()
     config = repository.load_config(db, for_update=True)
     _settle(db, now)

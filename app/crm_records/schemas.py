@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.kit.validation import smtp_address
+
+
+class RecordEntity(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+    OPPORTUNITY = "opportunity"
+    CASE = "case"
+
+
+class RecordRead(BaseModel):
+    entity: RecordEntity
+    id: int
+    label: str
+    detail: str | None
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, max_length=60)
+    last_name: str = Field(min_length=1, max_length=60)
+    email: Annotated[str, AfterValidator(smtp_address)]
+    company_name: str | None = Field(
+        default=None, max_length=255, description="links the live company of exactly this name"
+    )
+    title: str | None = Field(default=None, max_length=120, description="job title")
+    user_id: int | None = Field(
+        default=None,
+        description="the user who flags the person; a user token flags for itself",
+    )
+
+
+class PersonCreated(RecordRead):
+    company_id: int | None
+    flagged_for_user_id: int
