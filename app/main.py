@@ -12,8 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings, get_settings
+from app.conflicts import endpoints as conflicts_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
 from app.db import Database, get_database
+from app.exclusions import endpoints as exclusions_endpoints
 from app.kit.errors import AppError
 from app.licensing import endpoints as licensing_endpoints
 from app.mappings import endpoints as mappings_endpoints
@@ -101,6 +103,8 @@ def create_app(
         sync_settings_endpoints.router,
         mappings_endpoints.router,
         templates_endpoints.router,
+        exclusions_endpoints.router,
+        conflicts_endpoints.router,
         licensing_endpoints.router,
         crm_records_endpoints.router,
     ):

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.exclusions import service
+from app.exclusions.schemas import ExclusionCreate, ExclusionRule
+from app.kit.pagination import Page, PageRequest, page_request
+from app.sync_settings.schemas import SyncEntity
+
+router = APIRouter(prefix="/exclusions", tags=["exclusions"])
+
+
+@router.get("")
+def list_exclusions(
+    db: DbSession,
+    _principal: CurrentPrincipal,
+    page: Annotated[PageRequest, Depends(page_request)],
+    entity: SyncEntity | None = None,
+) -> Page[ExclusionRule]:
+    return service.list_page(db, entity, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_exclusion(body: ExclusionCreate, db: DbSession, _admin: AdminPrincipal) -> ExclusionRule:
+    return service.create_rule(db, body)
+
+
+@router.delete("/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_exclusion(exclusion_id: int, db: DbSession, _admin: AdminPrincipal) -> Response:
+    service.delete_rule(db, exclusion_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
