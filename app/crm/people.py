@@ -29,6 +29,7 @@ from app.models.crm import (
     PhoneLink,
     UserContact,
 )
+from app.models.sync import UnlinkedCompanyName
 
 PersonValues = dict[str, str | None]
 
@@ -109,11 +110,20 @@ def load_people(db: Session, person_ids: Iterable[int]) -> dict[int, PersonValue
         }
         emails = _linked_emails(db, chunk)
         phones = _linked_phones(db, chunk)
+        unlinked = dict(
+            db.execute(
+                select(UnlinkedCompanyName.person_id, UnlinkedCompanyName.name).where(
+                    UnlinkedCompanyName.person_id.in_(chunk)
+                )
+            ).all()
+        )
         for person in persons:
             values: PersonValues = {c: getattr(person, c) for c in PERSON_COLUMNS}
             company = companies.get(person.pers_companyid or 0)
             for column in COMPANY_COLUMNS:
                 values[f"company.{column}"] = getattr(company, column) if company else None
+            if company is None:
+                values["company.comp_name"] = unlinked.get(person.pers_personid)
             for kind in EMAIL_TYPES:
                 values[f"email.{kind}"] = emails.get((person.pers_personid, kind))
             for kind in PHONE_TYPES:
@@ -230,11 +240,22 @@ class PersonWriter:
                 self.db.add(company)
                 self.db.flush()
             person.pers_companyid = company.comp_companyid if company else None
+            self._keep_unlinked_name(person, value if company is None else None)
             return
         company = self.db.get(Company, person.pers_companyid) if person.pers_companyid else None
         if company is not None:
             setattr(company, column, value)
             self._stamp(company, created=False)
+
+    def _keep_unlinked_name(self, person: Person, name: str | None) -> None:
+        kept = self.db.get(UnlinkedCompanyName, person.pers_personid)
+        if name is None:
+            if kept is not None:
+                self.db.delete(kept)
+        elif kept is None:
+            self.db.add(UnlinkedCompanyName(person_id=person.pers_personid, name=name))
+        else:
+            kept.name = name
 
     def _set_email(self, person: Person, kind: str, value: str | None) -> None:
         link = self.db.scalars(
@@ -410,3 +431,83 @@ def persons_with_email(db: Session, addresses: Iterable[str]) -> dict[str, list[
             if person_id not in found[address]:
                 found[address].append(person_id)
     return dict(found)
+
+
+def companies_by_name(db: Session, names: Iterable[str]) -> dict[str, int]:
+    """Live companies by exact (trimmed) name, the oldest per name: find_company_by_name in bulk."""
+    wanted = sorted({n.strip() for n in names if n and n.strip()})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = db.execute(
+            select(Company.comp_name, func.min(Company.comp_companyid))
+            .where(Company.comp_name.in_(wanted[start : start + _CHUNK]), _live(Company))
+            .group_by(Company.comp_name)
+        )
+        found.update({name: company_id for name, company_id in rows if name is not None})
+    return found
+
+
+# Lower-cased first and last name ('' when missing) and the company id (None: no company).
+NameKey = tuple[str, str, int | None]
+
+
+def name_key(first: str | None, last: str | None, company_id: int | None) -> NameKey:
+    return ((first or "").strip().casefold(), (last or "").strip().casefold(), company_id)
+
+
+def persons_by_name(db: Session, keys: Iterable[NameKey]) -> dict[NameKey, int]:
+    """Live persons with that first name, last name and company, the oldest per key."""
+    wanted = set(keys)
+    last_names = sorted({last for _, last, _ in wanted})
+    found: dict[NameKey, int] = {}
+    for start in range(0, len(last_names), _CHUNK):
+        chunk = last_names[start : start + _CHUNK]
+        last_name = func.coalesce(Person.pers_lastname, "")
+        # SQLite's lower() folds ASCII only; the exact spelling catches the rest there, and the
+        # comparison below decides.
+        rows = db.execute(
+            select(
+                Person.pers_personid,
+                Person.pers_firstname,
+                Person.pers_lastname,
+                Person.pers_companyid,
+            )
+            .where(or_(func.lower(last_name).in_(chunk), last_name.in_(chunk)), _live(Person))
+            .order_by(Person.pers_personid)
+        )
+        for person_id, first, last, company_id in rows:
+            key = name_key(first, last, company_id)
+            if key in wanted:
+                found.setdefault(key, person_id)
+    return found
+
+
+def _stored_parts(path: str, value: str) -> Iterable[tuple[str | None, Any]]:
+    """The pieces of a path's value and the column each piece is stored in."""
+    head, _, tail = path.partition(".")
+    if not tail:
+        return [(value, Person.__table__.c[path])]
+    if head == "company":
+        return [(value, Company.__table__.c[tail])]
+    if head == "email":
+        return [(value, Email.__table__.c.emai_emailaddress)]
+    if head == "phone":
+        columns = ("phon_countrycode", "phon_areacode", "phon_number")
+        return zip(split_phone(value), (Phone.__table__.c[c] for c in columns), strict=True)
+    if tail == "street":
+        return zip(split_street(value), (Address.__table__.c[c] for c in STREET_LINES), strict=True)
+    return [(value, Address.__table__.c[tail])]
+
+
+def oversized_paths(values: Mapping[str, str | None]) -> dict[str, int]:
+    """The paths whose value does not fit its CRM column, with that column's length."""
+    oversized: dict[str, int] = {}
+    for path, value in values.items():
+        if not value:
+            continue
+        for piece, column in _stored_parts(path, value):
+            limit: int | None = getattr(column.type, "length", None)
+            if piece and limit is not None and len(piece) > limit:
+                oversized[path] = limit
+                break
+    return oversized
