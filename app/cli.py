@@ -18,10 +18,12 @@ db_cli = typer.Typer(help="The database: migrations.")
 users_cli = typer.Typer(help="CRM users enabled for synchronization.")
 keys_cli = typer.Typer(help="Admin API keys.")
 tokens_cli = typer.Typer(help="Per-user API tokens.")
+import_cli = typer.Typer(help="Bring contacts into the CRM from files.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(tokens_cli, name="tokens")
+cli.add_typer(import_cli, name="import")
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,6 +177,70 @@ def tokens_create(
     typer.echo(secret)
 
 
+@import_cli.command("contacts")
+def import_contacts(
+    file: Annotated[Path, typer.Argument(help="Outlook's CSV export or a vCard file")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="flag the imported persons for this CRM logon")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="report what would happen; write nothing")
+    ] = False,
+    create_companies: Annotated[
+        bool, typer.Option("--create-companies", help="create companies the CRM does not have")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="where to write the report (default: FILE.report.csv)")
+    ] = None,
+) -> None:
+    """Import contacts in this process, with a progress bar and a report line per row."""
+    from rich.progress import Progress
+
+    from app.db import get_database, unit_of_work
+    from app.imports import service
+    from app.imports.parsers import ContactFile, UnreadableFile
+    from app.kit.errors import AppError
+    from app.models.imports import ImportStatus
+    from app.users import repository
+
+    database = get_database()
+    try:
+        source = ContactFile(file)
+        with unit_of_work(database) as db:
+            crm_user = repository.find_crm_user_by_logon(db, user) if user else None
+            if user and crm_user is None:
+                raise _fail(f"no CRM user with logon {user!r}")
+            options = service.ImportOptions(
+                user_id=crm_user.user_userid if crm_user else None,
+                dry_run=dry_run,
+                create_companies=create_companies,
+            )
+            import_id = service.create_import(db, source, file.name, options).id
+    except UnreadableFile as exc:
+        raise _fail(str(exc)) from None
+    except AppError as exc:
+        raise _fail(exc.detail) from None
+    with Progress() as progress:
+        bar = progress.add_task("checking" if dry_run else "importing", total=None)
+        result = service.run_import(
+            database,
+            import_id,
+            lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    assert result is not None  # created above
+    report_path = report or file.with_name(f"{file.name}.report.csv")
+    with report_path.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(service.report_lines(database, import_id))
+    for warning in result.warnings:
+        typer.echo(f"note: {warning}")
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(result.counts.items()))
+    typer.echo(f"import {import_id}: {result.rows_done} rows ({counts or 'none'})")
+    typer.echo(f"report: {report_path}")
+    if result.status is not ImportStatus.DONE:
+        typer.secho(f"error: import failed: {result.error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+
+
 @cli.command("sync")
 def sync(user: Annotated[str, typer.Option("--user", help="the CRM logon to synchronize")]) -> None:
     """Synchronize one user in this process, to the end, and print the run's summary."""
@@ -198,6 +264,39 @@ def sync(user: Annotated[str, typer.Option("--user", help="the CRM logon to sync
     typer.echo(describe_run(run))
     if run.status not in (RunStatus.SUCCESS, RunStatus.SUCCESS_WITH_ERRORS):
         raise typer.Exit(code=1)
+
+
+@cli.command("demo")
+def demo(
+    people: Annotated[int, typer.Option(help="CRM persons to seed")] = 25,
+    contacts: Annotated[int, typer.Option(help="Outlook contacts to seed")] = 10,
+) -> None:
+    """Show the main job: a seeded CRM, a simulated mailbox, and two synchronizations."""
+    import shutil
+
+    settings = get_settings()
+    demo_dir = settings.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    # The demo keeps to a directory of its own, so it never touches real embedded data.
+    os.environ["CRMSYNC_DATA_DIR"] = str(demo_dir)
+    for variable in ("CRMSYNC_DATABASE_URL", "CRMSYNC_CRM_DATABASE_URL", "CRMSYNC_BROKER_URL"):
+        os.environ.pop(variable, None)
+    _forget_cached_configuration()
+    upgrade_database()
+
+    from workers.demo import run_demo
+
+    typer.echo(f"crmsync demo (data in {demo_dir})")
+    if not run_demo(typer.echo, people=people, outlook_contacts=contacts):
+        raise typer.Exit(code=1)
+
+
+def _forget_cached_configuration() -> None:
+    from app.db import get_database
+    from app.kit.crypto import default_secret_box
+
+    for cached in (get_settings, get_database, default_secret_box):
+        cached.cache_clear()
 
 
 def _celery_argv(*args: str) -> list[str]:

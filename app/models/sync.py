@@ -207,3 +207,19 @@ class SyncConflict(ServiceTable):
     status: Mapped[ConflictStatus] = mapped_column(String(16), nullable=False, index=True)
     created_at: Mapped[datetime] = utc_timestamp_column()
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UnlinkedCompanyName(ServiceTable):
+    """A company name from Outlook that matches no CRM company and was not created.
+
+    Sage CRM can only link a person to a company row; keeping the name here means it neither
+    vanishes from the user's Outlook nor looks like a CRM-side change on every run.
+    """
+
+    __tablename__ = "crmsync_unlinked_company"
+
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
+    )

@@ -1,0 +1,177 @@
+"""One Exchange folder as the sync engine's remote side, through exchangelib in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from exchangelib import Account
+from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
+from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
+from exchangelib.services import SyncFolderItems
+
+from workers.exchange.properties import TAG_FIELD
+from workers.sync.engine import RemoteCreated
+from workers.sync.planner import CreateInOutlook, DeleteInOutlook, RemoteItem, UpdateOutlook
+from workers.sync.records import Record, Value
+
+# Exchange's cap for one SyncFolderItems page, and a comfortable bulk size for the rest.
+SYNC_PAGE_SIZE = 512
+BULK_SIZE = 100
+
+
+class ItemCodec(Protocol):
+    """Maps one kind of exchangelib item to and from canonical records."""
+
+    @property
+    def only_fields(self) -> list[str]: ...
+
+    def to_record(self, item: Any) -> dict[str, Value]: ...
+
+    def tag_of(self, item: Any) -> str | None: ...
+
+    def new_item(self, record: Record, tag: str, account: Any, folder: Any) -> Any: ...
+
+    def changed_item(
+        self, item_id: str, change_key: str | None, full: Record, changed: Sequence[str]
+    ) -> tuple[Any, list[str]]: ...
+
+
+@dataclass(frozen=True)
+class RemoteListing:
+    changes: dict[str, RemoteItem | None]
+    sync_state: str | None
+    complete: bool  # the listing started from no state: it holds every item of the folder
+
+
+def as_utc(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime(*value.utctimetuple()[:6], tzinfo=UTC)
+
+
+class FolderGateway:
+    """Lists a folder's changes and writes to it; implements workers.sync.engine.RemoteSide."""
+
+    def __init__(self, account: Account, folder: Any, codec: ItemCodec) -> None:
+        self.account = account
+        self.folder = folder
+        self.codec = codec
+        # The full current record of items this run knows (listed, or unchanged since their
+        # link's base), so an update can send whole multi-value fields.
+        self.known: dict[str, Record] = {}
+
+    def _remote_item(self, item: Any) -> RemoteItem:
+        record = self.codec.to_record(item)
+        self.known[item.id] = record
+        return RemoteItem(
+            remote_id=item.id,
+            change_key=item.changekey,
+            record=record,
+            modified=as_utc(item.last_modified_time),
+            tag=self.codec.tag_of(item),
+        )
+
+    def list_changes(self, sync_state: str | None) -> RemoteListing:
+        """Changes since `sync_state`; an invalid state falls back to the whole folder."""
+        try:
+            return self._sync(sync_state)
+        except ErrorInvalidSyncStateData:
+            if sync_state is None:
+                raise
+            return self._sync(None)
+
+    def _sync(self, sync_state: str | None) -> RemoteListing:
+        changes: dict[str, RemoteItem | None] = {}
+        self.folder.item_sync_state = None
+        stream = self.folder.sync_items(
+            sync_state=sync_state,
+            only_fields=self.codec.only_fields,
+            max_changes_returned=SYNC_PAGE_SIZE,
+        )
+        for change_type, item in stream:
+            if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                changes[item.id] = self._remote_item(item)
+            elif change_type == SyncFolderItems.DELETE:
+                changes[item.id] = None
+        return RemoteListing(changes, self.folder.item_sync_state, complete=sync_state is None)
+
+    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteItem | None]:
+        """Current items by id; None for one that no longer exists."""
+        fetched: dict[str, RemoteItem | None] = {}
+        results = self.account.fetch(
+            ids=[(remote_id, None) for remote_id in remote_ids],
+            folder=self.folder,
+            only_fields=self.codec.only_fields,
+            chunk_size=BULK_SIZE,
+        )
+        for remote_id, result in zip(remote_ids, results, strict=True):
+            if isinstance(result, ErrorItemNotFound):
+                fetched[remote_id] = None
+            elif isinstance(result, Exception):
+                raise result
+            else:
+                fetched[remote_id] = self._remote_item(result)
+        return fetched
+
+    def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
+        found: dict[str, RemoteItem] = {}
+        for start in range(0, len(tags), BULK_SIZE):
+            query = self.folder.filter(
+                **{f"{TAG_FIELD}__in": list(tags[start : start + BULK_SIZE])}
+            )
+            for item in query.only(*self.codec.only_fields):
+                remote = self._remote_item(item)
+                if remote.tag is not None:
+                    found.setdefault(remote.tag, remote)
+        return found
+
+    def create_many(self, items: Sequence[CreateInOutlook]) -> Sequence[RemoteCreated | Exception]:
+        built = [self.codec.new_item(i.record, i.tag, self.account, self.folder) for i in items]
+        results = self.account.bulk_create(
+            folder=self.folder,
+            items=built,
+            send_meeting_invitations=SEND_TO_NONE,
+            chunk_size=BULK_SIZE,
+        )
+        created: list[RemoteCreated | Exception] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                created.append(result)
+            else:
+                self.known[result.id] = dict(item.record)
+                created.append(RemoteCreated(result.id, result.changekey))
+        return created
+
+    def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
+        pairs = []
+        for item in items:
+            full = {**self.known.get(item.remote_id, {}), **item.changes}
+            pairs.append(
+                self.codec.changed_item(item.remote_id, item.change_key, full, list(item.changes))
+            )
+        results = self.account.bulk_update(
+            items=pairs,
+            send_meeting_invitations_or_cancellations=SEND_TO_NONE,
+            chunk_size=BULK_SIZE,
+        )
+        updated: list[str | Exception | None] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                updated.append(result)
+            else:
+                self.known[item.remote_id] = {**self.known.get(item.remote_id, {}), **item.changes}
+                updated.append(result[1])
+        return updated
+
+    def delete_many(self, items: Sequence[DeleteInOutlook]) -> Sequence[Exception | None]:
+        results = self.account.bulk_delete(
+            ids=[(item.remote_id, None) for item in items],
+            delete_type=MOVE_TO_DELETED_ITEMS,
+            send_meeting_cancellations=SEND_TO_NONE,
+            affected_task_occurrences=ALL_OCCURRENCES,
+            chunk_size=BULK_SIZE,
+        )
+        return [result if isinstance(result, Exception) else None for result in results]
