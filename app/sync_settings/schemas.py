@@ -84,7 +84,7 @@ class EffectiveSettings(BaseModel):
         return settings
 
 
-class ContactSettingsPatch(BaseModel):
+class EntitySettingsPatch(BaseModel):
     """Explicitly set values of one entity; a null (or absent) field inherits."""
 
     model_config = ConfigDict(extra="forbid")
@@ -95,7 +95,7 @@ class ContactSettingsPatch(BaseModel):
     conflict_policy: ConflictPolicy | None = None
 
 
-class ItemSettingsPatch(ContactSettingsPatch):
+class ItemSettingsPatch(EntitySettingsPatch):
     """Appointments and tasks: there is no flag to remove, so `unflag` does not apply."""
 
     @field_validator("on_outlook_delete")
@@ -111,7 +111,7 @@ class SettingsPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contacts: ContactSettingsPatch | None = None
+    contacts: EntitySettingsPatch | None = None
     appointments: ItemSettingsPatch | None = None
     tasks: ItemSettingsPatch | None = None
     interval_minutes: IntervalMinutes | None = None
