@@ -342,6 +342,11 @@ class _Executor:
             for item, _ in pending:
                 self._fail(item, ActionKind.CREATE_IN_OUTLOOK, found)
             return
+        found = {
+            tag: existing
+            for tag, existing in found.items()
+            if existing.remote_id not in self.plan.claimed_remote_ids
+        }
         adopted = [(item, write, found[write.tag]) for item, write in pending if write.tag in found]
         fresh = [(item, write) for item, write in pending if write.tag not in found]
         results = _bulk(self.remote.create_many, [write for _, write in fresh])

@@ -297,6 +297,9 @@ class Plan:
     # A complete Outlook listing already showed every tagged item, so the executor's look-up
     # by tag before creating (the crash-duplicate safety net) can be skipped.
     remote_listing_complete: bool
+    # Outlook items linked or paired by this plan: a tag look-up must not adopt them (a tag is
+    # stale once its item was matched to another CRM item, e.g. after a state reset).
+    claimed_remote_ids: frozenset[str] = frozenset()
 
     @property
     def conflicts(self) -> tuple[ConflictRecord, ...]:
@@ -454,7 +457,9 @@ class _Planner:
         guard = self._guard(disappearing)
         if guard.tripped:
             disappearing = [self._withheld(action, guard) for action in disappearing]
-        return Plan(tuple(kept + disappearing), guard, self.remote_complete)
+        claimed = self.linked_remote | self.adopted
+        claimed |= {a.remote_id for a in kept if isinstance(a, Reconcile) and a.remote_id}
+        return Plan(tuple(kept + disappearing), guard, self.remote_complete, frozenset(claimed))
 
     # --- linked pairs -------------------------------------------------------------------
 
