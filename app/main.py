@@ -16,6 +16,7 @@ from app.conflicts import endpoints as conflicts_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
 from app.db import Database, get_database
 from app.exclusions import endpoints as exclusions_endpoints
+from app.imports import endpoints as imports_endpoints
 from app.kit.errors import AppError
 from app.licensing import endpoints as licensing_endpoints
 from app.mappings import endpoints as mappings_endpoints
@@ -107,6 +108,7 @@ def create_app(
         conflicts_endpoints.router,
         licensing_endpoints.router,
         crm_records_endpoints.router,
+        imports_endpoints.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -9,7 +9,7 @@ from app.kit.jobs import celery_config
 
 app = Celery("crmsync")
 app.conf.update(celery_config(get_settings()))
-app.conf.imports = ("workers.tasks", "workers.licensing_tasks")
+app.conf.imports = ("workers.tasks", "workers.licensing_tasks", "workers.import_tasks")
 app.conf.beat_schedule = {
     # Fans out one sync.user task per user whose interval has come (see workers.tasks).
     "sync-due-users": {
