@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from app.kit.clock import utc_now
 from workers.celery_app import app
 from workers.locks import user_lock
 from workers.sync.recording import close_skipped_run
 from workers.sync.runner import RunRequest, UnknownSyncUser, run_user_sync
+from workers.sync.schedule import queue_due_users
 
 logger = logging.getLogger("crmsync.tasks")
 
@@ -24,3 +26,8 @@ def sync_user(user_id: int, run_id: int | None = None, trigger: str = "manual") 
             run_user_sync(RunRequest(user_id=user_id, run_id=run_id, trigger=trigger))
         except UnknownSyncUser:
             logger.warning("user %s is no longer enabled for sync", user_id)
+
+
+@app.task(name="sync.due_users", expires=55)
+def sync_due_users() -> int:
+    return queue_due_users(utc_now())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.db import on_commit
 from app.kit import jobs
+from app.kit.clock import utc_now
 from app.kit.errors import NotFound
 from app.kit.pagination import Page, PageRequest, make_page
 from app.models.sync import EntryLevel, RunEntry, RunStatus, SyncRun
@@ -45,14 +46,24 @@ def queue_run(db: Session, user_id: int, trigger: str) -> SyncRun:
     A run already queued or in progress for the user is returned instead of a second one.
     """
     existing = repository.active_run(db, user_id)
-    if existing is not None:
+    if existing is not None and not _expired_in_queue(existing):
         return existing
+    if existing is not None:
+        existing.status = RunStatus.INTERRUPTED
+        existing.finished_at = utc_now()
+        existing.message = "expired before a worker took it"
     run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger=trigger, counts={})
     db.add(run)
     db.flush()
     run_id = run.id
     on_commit(db, lambda: jobs.enqueue(SYNC_USER_TASK, user_id, run_id))
     return run
+
+
+def _expired_in_queue(run: SyncRun) -> bool:
+    # Its job carried this expiry: no worker will ever take it now.
+    age = utc_now() - run.queued_at
+    return run.status == RunStatus.QUEUED and age > timedelta(seconds=jobs.DEFAULT_EXPIRY_SECONDS)
 
 
 def get_visible_run(db: Session, principal: Principal, run_id: int) -> SyncRun:
