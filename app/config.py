@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
+    # The Outlook add-in's task pane loads Office.js from here (tests point it at a stand-in).
+    office_js_url: str = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
+    # How often the task pane renews its licence session; well inside the plugin timeout.
+    addin_heartbeat_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     # The largest contact file the API accepts for import (CLI imports have no limit).
     max_import_bytes: Annotated[int, Field(ge=1)] = 200 * 1024 * 1024
 
@@ -50,7 +54,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "office_js_url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
         parts = urlsplit(value)

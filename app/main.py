@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.addin import endpoints as addin_endpoints
 from app.config import Settings, get_settings
 from app.conflicts import endpoints as conflicts_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
@@ -98,6 +100,10 @@ def create_app(
     app.middleware("http")(_measure)
 
     app.include_router(ops_endpoints.router)
+    app.include_router(addin_endpoints.pages)
+    app.mount(
+        "/addin/static", StaticFiles(directory=addin_endpoints.STATIC_DIR), name="addin-static"
+    )
     for router in (
         users_endpoints.router,
         runs_endpoints.router,
@@ -108,6 +114,7 @@ def create_app(
         conflicts_endpoints.router,
         licensing_endpoints.router,
         crm_records_endpoints.router,
+        addin_endpoints.router,
         imports_endpoints.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
