@@ -11,7 +11,11 @@ from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.service import Principal
+from app.conflicts import service as conflicts_service
+from app.conflicts.schemas import ConflictResolve, ConflictSide
 from app.crm.people import PersonWriter, flagged_person_ids, load_people, unflag_person
+from app.models.auth import KeyKind
 from app.models.crm import Address, AddressLink, Person
 from app.models.sync import FolderState, RunStatus, SyncConflict, SyncLink
 from app.sync_settings import service as settings_service
@@ -20,6 +24,8 @@ from ews_simulator.testing import SimulatorServer
 from tests.e2e.conftest import Mailbox
 from tests.factories.crm import person
 from workers.sync.runner import RunRequest, run_user_sync
+
+ADMIN = Principal(kind=KeyKind.ADMIN, user_id=None, key_id=0)
 
 ADA = {
     "pers_salutation": "Dr.",
@@ -335,9 +341,6 @@ def test_conflicting_field_is_decided_by_policy_and_logged(
 
 
 def test_review_holds_the_item_until_an_admin_resolves(db: Session, mailbox: Mailbox) -> None:
-    from app.conflicts import service as conflicts_service
-    from app.conflicts.schemas import ConflictResolve
-    from tests.factories.users import admin_principal
 
     set_contacts(db, conflict_policy="review")
     person_id = person(db, flagged_for=mailbox.user_id, pers_lastname="Held", pers_title="Base")
@@ -357,7 +360,7 @@ def test_review_holds_the_item_until_an_admin_resolves(db: Session, mailbox: Mai
     (conflict,) = db.scalars(select(SyncConflict)).all()
     assert conflict.status == "open"
 
-    conflicts_service.resolve(db, admin_principal(), conflict.id, ConflictResolve(apply="crm"))
+    conflicts_service.resolve(db, ADMIN, conflict.id, ConflictResolve(apply=ConflictSide.CRM))
     db.commit()
     sync(mailbox)
     assert only_contact(mailbox).job_title == "CRM"
@@ -441,3 +444,56 @@ def test_mass_deletion_guard_holds_until_confirmed(db: Session, mailbox: Mailbox
     run = sync(mailbox)
     assert not run.deletions_held
     assert len(contacts(mailbox)) == 4
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing below the runner catches it."""
+
+
+def test_a_run_killed_midway_resumes_without_duplicates(
+    db: Session, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.sync.links import DatabaseLinkStore
+
+    for n in range(150):
+        person(db, flagged_for=mailbox.user_id, pers_lastname=f"P{n:03d}")
+    for n in range(3):
+        outlook_contact(mailbox, surname=f"Outlook {n}", display_name=f"Outlook {n}")
+    db.commit()
+    real_commit = DatabaseLinkStore.commit
+    commits = 0
+
+    def dying_commit(self: DatabaseLinkStore) -> None:
+        nonlocal commits
+        commits += 1
+        if commits == 2:
+            # The second batch's Exchange creates are done; its links die with the process.
+            raise Crash
+        real_commit(self)
+
+    monkeypatch.setattr(DatabaseLinkStore, "commit", dying_commit)
+    with pytest.raises(Crash):
+        sync(mailbox)
+    db.rollback()
+    monkeypatch.setattr(DatabaseLinkStore, "commit", real_commit)
+
+    settle(mailbox)
+    surnames = [c.surname for c in contacts(mailbox)]
+    assert len(surnames) == len(set(surnames)) == 153
+    assert len(flagged_person_ids(db, mailbox.user_id)) == 153
+    assert len(db.scalars(select(SyncLink)).all()) == 153
+
+
+def test_unknown_companies_are_created_when_the_setting_says_so(
+    db: Session, mailbox: Mailbox
+) -> None:
+    settings_service.update_global(
+        db, SettingsPatch.model_validate({"create_unknown_companies": True})
+    )
+    db.commit()
+    outlook_contact(mailbox, surname="Hopper", display_name="Grace Hopper", company_name="Navy")
+    sync(mailbox)
+    (person_id,) = flagged_person_ids(db, mailbox.user_id)
+    stored = db.get(Person, person_id)
+    assert stored is not None and stored.pers_companyid is not None
+    assert load_people(db, [person_id])[person_id]["company.comp_name"] == "Navy"
