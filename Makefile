@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run serve test services lint typecheck pytest
+.PHONY: install run serve test services browser lint typecheck pytest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ serve: install
 services:
 	bash scripts/services-up
 
+# Headless Chromium for the add-in's browser tests.
+browser:
+	bash scripts/browser-up
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,7 +34,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install services
+pytest: install services browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

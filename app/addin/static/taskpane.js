@@ -19,9 +19,14 @@
     status.className = kind || "info";
   }
 
+  // The server's details are phrases ("no licence seat is free: …"): shown as sentences, except
+  // that one starting with an email address keeps the address as it is.
   function sentence(text) {
     const trimmed = String(text).trim();
-    const capitalized = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+    const startsWithAddress = trimmed.split(/\s/, 1)[0].includes("@");
+    const capitalized = startsWithAddress
+      ? trimmed
+      : trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
     return /[.!?]$/.test(capitalized) ? capitalized : capitalized + ".";
   }
 
