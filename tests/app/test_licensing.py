@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.licensing.service import sweep_expired_sessions
 from tests.factories.licensing import age_session, set_seats
 from tests.factories.users import sync_user, user_token
+from workers.celery_app import app as celery_app
+from workers.licensing_tasks import sweep_license_sessions
 
 Headers = dict[str, str]
 
@@ -286,3 +288,24 @@ def test_the_seats_gauge_follows_the_seats(
     assert "crmsync_license_seats_in_use 1.0" in client.get("/metrics").text
     client.delete(f"/api/v1/sessions/{session}", headers=headers)
     assert "crmsync_license_seats_in_use 0.0" in client.get("/metrics").text
+
+
+def test_beat_sweeps_every_minute_through_the_licensing_task(
+    client: TestClient, db: Session, admin_headers: Headers
+) -> None:
+    entry = next(
+        e for e in celery_app.conf.beat_schedule.values() if e["task"] == "licensing.sweep"
+    )
+    assert entry["schedule"] == 60.0 and entry["options"]["expires"] <= 60
+    assert "workers.licensing_tasks" in celery_app.conf.imports
+
+    _alice, headers = _user(db, "alice")
+    age_session(db, _open(client, headers, "plugin"), minutes=6)
+    db.commit()
+    assert sweep_license_sessions() == 1
+    assert (
+        client.get("/api/v1/licenses/history", headers=admin_headers).json()["items"][0][
+            "end_reason"
+        ]
+        == "expired"
+    )
