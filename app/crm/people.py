@@ -9,10 +9,10 @@ Sage CRM's conventions (audit columns, soft deletes, link tables, shared address
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.crm.phones import PhoneParts, compose_phone, split_phone
@@ -187,6 +187,12 @@ def find_company_by_name(db: Session, name: str) -> Company | None:
     ).first()
 
 
+def _check_paths(values: Mapping[str, str | None]) -> None:
+    unknown = set(values) - set(PERSON_PATHS)
+    if unknown:
+        raise ValueError(f"unknown person paths: {sorted(unknown)}")
+
+
 class PersonWriter:
     """Writes person values as Sage CRM would, stamping the acting user on every row."""
 
@@ -204,17 +210,132 @@ class PersonWriter:
         row.timestamp = row.updated_date
 
     def create(self, values: Mapping[str, str | None]) -> Person:
-        person = Person(pers_primaryuserid=self.acting_user_id)
-        self._stamp(person, created=True)
-        self.db.add(person)
+        return self.create_many([values])[0]
+
+    def create_many(self, people: Sequence[Mapping[str, str | None]]) -> list[Person]:
+        """New persons with their company, email, phone and address rows, in three flushes
+        however many persons there are (bulk imports create thousands)."""
+        for values in people:
+            _check_paths(values)
+        company_ids = self._company_ids(people)
+        # First the rows persons point to, then the persons, then the links to them.
+        addresses = [self._new_address(values) for values in people]
+        emails = [self._new_rows(values, "email", self._new_email) for values in people]
+        phones = [self._new_rows(values, "phone", self._new_phone) for values in people]
         self.db.flush()
-        self.update(person, values)
-        return person
+        persons = []
+        for values, address in zip(people, addresses, strict=True):
+            person = Person(pers_primaryuserid=self.acting_user_id)
+            for column in PERSON_COLUMNS:
+                if column in values:
+                    setattr(person, column, _blank(values[column]))
+            person.pers_companyid = company_ids.get(_blank(values.get("company.comp_name")) or "")
+            person.pers_primaryaddressid = address.addr_addressid if address else None
+            if "company.comp_website" in values:
+                self._set_company(person, "comp_website", _blank(values["company.comp_website"]))
+            self._stamp(person, created=True)
+            self.db.add(person)
+            persons.append(person)
+        self.db.flush()
+        # Nothing points to link rows, so they need no ids back: one INSERT per table.
+        links: dict[type[Any], list[dict[str, Any]]] = {
+            AddressLink: [],
+            EmailLink: [],
+            PhoneLink: [],
+        }
+        for person, address, person_emails, person_phones in zip(
+            persons, addresses, emails, phones, strict=True
+        ):
+            if address is not None:
+                links[AddressLink].append(
+                    {
+                        "adli_addressid": address.addr_addressid,
+                        "adli_personid": person.pers_personid,
+                        "adli_type": "Business",
+                    }
+                )
+            links[EmailLink].extend(
+                {
+                    "elink_entityid": ENTITY_PERSON,
+                    "elink_recordid": person.pers_personid,
+                    "elink_emailid": email.emai_emailid,
+                    "elink_type": kind,
+                }
+                for kind, email in person_emails
+            )
+            links[PhoneLink].extend(
+                {
+                    "plink_entityid": ENTITY_PERSON,
+                    "plink_recordid": person.pers_personid,
+                    "plink_phoneid": phone.phon_phoneid,
+                    "plink_type": kind,
+                }
+                for kind, phone in person_phones
+            )
+        now = crm_now()
+        stamps = {
+            "created_by": self.acting_user_id,
+            "updated_by": self.acting_user_id,
+            "created_date": now,
+            "updated_date": now,
+            "timestamp": now,
+        }
+        for model, rows in links.items():
+            if rows:
+                self.db.execute(insert(model), [{**row, **stamps} for row in rows])
+        return persons
+
+    def _company_ids(self, people: Sequence[Mapping[str, str | None]]) -> dict[str, int]:
+        """Company ids by name, creating the missing companies when that is allowed."""
+        names = {name for values in people if (name := _blank(values.get("company.comp_name")))}
+        ids = companies_by_name(self.db, names)
+        if self.create_companies and names - set(ids):
+            created = [Company(comp_name=name) for name in sorted(names - set(ids))]
+            for company in created:
+                self._stamp(company, created=True)
+                self.db.add(company)
+            self.db.flush()
+            ids.update({c.comp_name: c.comp_companyid for c in created if c.comp_name})
+        return ids
+
+    def _new_address(self, values: Mapping[str, str | None]) -> Address | None:
+        street = values.get("address.street")
+        columns = {c: _blank(values.get(f"address.{c}")) for c in ADDRESS_COLUMNS}
+        if street is None and not any(columns.values()):
+            return None
+        address = Address(**columns)
+        for line_column, line in zip(STREET_LINES, split_street(street), strict=True):
+            setattr(address, line_column, line)
+        self._stamp(address, created=True)
+        self.db.add(address)
+        return address
+
+    def _new_rows(
+        self, values: Mapping[str, str | None], head: str, make: Callable[[str], Any]
+    ) -> list[tuple[str, Any]]:
+        """An email or phone row for each kind with a value, paired with its kind."""
+        rows = []
+        for path, raw in values.items():
+            kind_head, _, kind = path.partition(".")
+            value = _blank(raw)
+            if kind_head == head and value is not None:
+                row = make(value)
+                self._stamp(row, created=True)
+                self.db.add(row)
+                rows.append((kind, row))
+        return rows
+
+    @staticmethod
+    def _new_email(value: str) -> Email:
+        return Email(emai_emailaddress=value)
+
+    @staticmethod
+    def _new_phone(value: str) -> Phone:
+        country, area, number = split_phone(value)
+        return Phone(phon_countrycode=country, phon_areacode=area, phon_number=number)
 
     def update(self, person: Person, changes: Mapping[str, str | None]) -> None:
-        unknown = set(changes) - set(PERSON_PATHS)
-        if unknown:
-            raise ValueError(f"unknown person paths: {sorted(unknown)}")
+        _check_paths(changes)
         for path, raw in changes.items():
             value = _blank(raw) if path != "address.street" else raw
             head, _, tail = path.partition(".")
@@ -372,16 +493,24 @@ def flagged_person_ids(db: Session, user_id: int) -> set[int]:
 
 def flag_person(db: Session, user_id: int, person_id: int) -> None:
     """Flags the person for the user's Outlook (idempotent)."""
-    exists = db.scalars(
-        select(UserContact.ucon_usercontactid).where(
-            UserContact.ucon_userid == user_id,
-            UserContact.ucon_personid == person_id,
-            _live(UserContact),
+    flag_persons(db, user_id, [person_id])
+
+
+def flag_persons(db: Session, user_id: int, person_ids: Iterable[int]) -> None:
+    """Flags the persons for the user's Outlook (idempotent), a query per 500 persons."""
+    ids = sorted(set(person_ids))
+    now = crm_now()
+    for chunk in _chunks(ids):
+        flagged = set(
+            db.scalars(
+                select(UserContact.ucon_personid).where(
+                    UserContact.ucon_userid == user_id,
+                    UserContact.ucon_personid.in_(chunk),
+                    _live(UserContact),
+                )
+            )
         )
-    ).first()
-    if exists is None:
-        now = crm_now()
-        db.add(
+        db.add_all(
             UserContact(
                 ucon_userid=user_id,
                 ucon_personid=person_id,
@@ -390,8 +519,10 @@ def flag_person(db: Session, user_id: int, person_id: int) -> None:
                 updated_date=now,
                 timestamp=now,
             )
+            for person_id in chunk
+            if person_id not in flagged
         )
-        db.flush()
+    db.flush()
 
 
 def unflag_person(db: Session, user_id: int, person_id: int) -> None:

@@ -29,7 +29,7 @@ from app.crm.people import (
     NameKey,
     PersonWriter,
     companies_by_name,
-    flag_person,
+    flag_persons,
     name_key,
     persons_by_name,
     persons_with_email,
@@ -176,10 +176,12 @@ def _matched_by_name(row: ContactRow) -> bool:
 
 
 class _SeenRows:
-    """Rows met earlier in this file, by e-mail address and by name and company name."""
+    """Rows met earlier in this file, by e-mail address and by name and company name, and the
+    person each stands for (an existing one, or the one it created)."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, tuple[int, int | None]] = {}
+        self._row_by_key: dict[str, int] = {}
+        self._person_by_row: dict[int, int | None] = {}
 
     @staticmethod
     def _keys(row: ContactRow) -> Iterator[tuple[str, str]]:
@@ -189,21 +191,26 @@ class _SeenRows:
             first, last, _ = name_key(
                 row.values.get("pers_firstname"), row.values.get("pers_lastname"), None
             )
-            yield (
-                "name and company",
-                f"name:{first}\x1f{last}\x1f{row.values.get('company.comp_name', '')}",
-            )
+            company = row.values.get("company.comp_name", "")
+            yield "name and company", f"name:{first}\x1f{last}\x1f{company}"
 
-    def find(self, row: ContactRow) -> tuple[str, int, int | None] | None:
-        """What matched, and the earlier row's number and person."""
+    def find(self, row: ContactRow) -> tuple[str, int] | None:
+        """What matched, and the number of the earlier row."""
         for what, key in self._keys(row):
-            if key in self._rows:
-                return (what, *self._rows[key])
+            if key in self._row_by_key:
+                return what, self._row_by_key[key]
         return None
 
     def remember(self, row: ContactRow, person_id: int | None) -> None:
         for _, key in self._keys(row):
-            self._rows.setdefault(key, (row.number, person_id))
+            self._row_by_key.setdefault(key, row.number)
+        self._person_by_row[row.number] = person_id
+
+    def set_person(self, row_number: int, person_id: int) -> None:
+        self._person_by_row[row_number] = person_id
+
+    def person_of(self, row_number: int) -> int | None:
+        return self._person_by_row.get(row_number)
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,8 @@ class _Verdict:
     outcome: RowOutcome
     reason: str | None = None
     person_id: int | None = None
+    # For rows whose person is only known once the batch is written: the row that made it.
+    person_of_row: int | None = None
 
 
 class _Batch:
@@ -266,30 +275,32 @@ def _judge_and_write(
     db: Session, rows: list[ContactRow], seen: _SeenRows, options: ImportOptions
 ) -> list[tuple[ContactRow, _Verdict]]:
     batch = _Batch(db, rows, options)
-    writer = PersonWriter(db, options.user_id, create_companies=options.create_companies)
     verdicts = []
+    new_rows = []
     for row in rows:
         if row.problem is not None:
             verdicts.append((row, _Verdict(RowOutcome.INVALID, row.problem)))
             continue
         earlier = seen.find(row)
         if earlier is not None:
-            what, number, person_id = earlier
+            what, number = earlier
             reason = f"same {what} as row {number}"
-            verdicts.append((row, _Verdict(RowOutcome.DUPLICATE, reason, person_id)))
+            verdicts.append((row, _Verdict(RowOutcome.DUPLICATE, reason, person_of_row=number)))
             continue
         verdict = batch.existing_person(row)
         if verdict is None:
-            note = batch.missing_company_note(row)
-            if options.dry_run:
-                verdict = _Verdict(RowOutcome.NEW, note)
-            else:
-                person = writer.create(row.values)
-                if options.user_id is not None:
-                    flag_person(db, options.user_id, person.pers_personid)
-                verdict = _Verdict(RowOutcome.IMPORTED, note, person.pers_personid)
+            outcome = RowOutcome.NEW if options.dry_run else RowOutcome.IMPORTED
+            verdict = _Verdict(outcome, batch.missing_company_note(row), person_of_row=row.number)
+            new_rows.append(row)
         seen.remember(row, verdict.person_id)
         verdicts.append((row, verdict))
+    if new_rows and not options.dry_run:
+        writer = PersonWriter(db, options.user_id, create_companies=options.create_companies)
+        persons = writer.create_many([row.values for row in new_rows])
+        for row, person in zip(new_rows, persons, strict=True):
+            seen.set_person(row.number, person.pers_personid)
+        if options.user_id is not None:
+            flag_persons(db, options.user_id, [person.pers_personid for person in persons])
     return verdicts
 
 
@@ -300,7 +311,7 @@ def _batches(rows: Iterable[ContactRow], size: int) -> Iterator[list[ContactRow]
 
 
 def _report_rows(
-    import_id: int, verdicts: list[tuple[ContactRow, _Verdict]]
+    import_id: int, verdicts: list[tuple[ContactRow, _Verdict]], seen: _SeenRows
 ) -> list[dict[str, Any]]:
     return [
         {
@@ -308,7 +319,11 @@ def _report_rows(
             "row_number": row.number,
             "outcome": verdict.outcome,
             "reason": verdict.reason,
-            "person_id": verdict.person_id,
+            "person_id": (
+                seen.person_of(verdict.person_of_row)
+                if verdict.person_of_row is not None
+                else verdict.person_id
+            ),
             "contact": row.label or None,
         }
         for row, verdict in verdicts
@@ -340,7 +355,7 @@ def _import_rows(
             if job is None or job.rows_done != position:
                 return False
             verdicts = _judge_and_write(db, batch, seen, options)
-            repository.add_report_rows(db, _report_rows(import_id, verdicts))
+            repository.add_report_rows(db, _report_rows(import_id, verdicts, seen))
             counts = Counter(job.counts)
             counts.update(verdict.outcome.value for _, verdict in verdicts)
             job.counts = dict(counts)

@@ -225,14 +225,16 @@ def test_batches_commit_whole_report_progress_and_resume_after_a_failure(
         tmp_path / "five.csv",
         [["First Name", "Last Name"], *[[f"P{n}", "Batch"] for n in range(5)]],
     )
-    create = people.PersonWriter.create
+    create_many = people.PersonWriter.create_many
 
-    def fail_on_p3(writer: people.PersonWriter, values: dict[str, str | None]) -> Person:
-        if values.get("pers_firstname") == "P3":
+    def fail_on_p3(
+        writer: people.PersonWriter, values: list[dict[str, str | None]]
+    ) -> list[Person]:
+        if any(v.get("pers_firstname") == "P3" for v in values):
             raise RuntimeError("database went away")
-        return create(writer, values)
+        return create_many(writer, values)
 
-    monkeypatch.setattr(people.PersonWriter, "create", fail_on_p3)
+    monkeypatch.setattr(people.PersonWriter, "create_many", fail_on_p3)
     progress: list[tuple[int, int]] = []
     with unit_of_work(database) as session:
         job = service.create_import(session, ContactFile(path), "five.csv", service.ImportOptions())
@@ -247,7 +249,7 @@ def test_batches_commit_whole_report_progress_and_resume_after_a_failure(
     assert names == {"P0", "P1"}
 
     # A re-delivered job (its worker died while running) resumes after the committed rows.
-    monkeypatch.setattr(people.PersonWriter, "create", create)
+    monkeypatch.setattr(people.PersonWriter, "create_many", create_many)
     db.get(ContactImport, import_id).status = ImportStatus.RUNNING  # type: ignore[union-attr]
     db.commit()
     progress.clear()
