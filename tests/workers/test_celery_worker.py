@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from app.db import Database, unit_of_work
 from app.main import create_app
 from app.models.sync import RunStatus, SyncRun
+from ews_simulator.testing import SimulatorServer
 from tests.factories.users import admin_key, sync_user
 
 
-def test_queued_sync_runs_on_a_worker(committed_database: Database, celery_worker: None) -> None:
+@pytest.fixture
+def ews() -> Iterator[SimulatorServer]:
+    with SimulatorServer() as server:
+        yield server
+
+
+def _user_on(db: Session, ews: SimulatorServer) -> int:
+    return sync_user(
+        db,
+        ews_url=ews.ews_url,
+        auth={"type": "basic", "username": "worker@example.com", "password": "x"},
+        mailbox="worker@example.com",
+    )
+
+
+def test_queued_sync_runs_on_a_worker(
+    committed_database: Database, celery_worker: None, ews: SimulatorServer
+) -> None:
     with unit_of_work(committed_database) as db:
-        user_id = sync_user(db)
+        user_id = _user_on(db, ews)
         key = admin_key(db)
     with TestClient(create_app(database=committed_database)) as client:
         response = client.post(
@@ -34,11 +55,14 @@ def test_queued_sync_runs_on_a_worker(committed_database: Database, celery_worke
             break
         time.sleep(0.2)
     assert status == RunStatus.SUCCESS
+    assert ews.stats()["requests"].get("SyncFolderItems"), "the worker really synchronized"
 
 
-def test_wait_returns_the_finished_run(committed_database: Database, celery_worker: None) -> None:
+def test_wait_returns_the_finished_run(
+    committed_database: Database, celery_worker: None, ews: SimulatorServer
+) -> None:
     with unit_of_work(committed_database) as db:
-        user_id = sync_user(db)
+        user_id = _user_on(db, ews)
         key = admin_key(db)
     with TestClient(create_app(database=committed_database)) as client:
         response = client.post(
