@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import operator
+from collections.abc import Callable
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
@@ -216,17 +217,27 @@ def reset_template(db: Session, entity: SyncEntity) -> TemplateRead:
 
 
 def render_details(db: Session, entity: SyncEntity, context: DetailsContext) -> str:
-    """The details text for an item sent to Outlook, at most OUTPUT_LIMIT characters.
+    """The details text for an item sent to Outlook, at most OUTPUT_LIMIT characters."""
+    return details_renderer(db, entity)(context)
 
-    A saved template that fails on this item's data (a case the sample contexts missed) falls
+
+def details_renderer(db: Session, entity: SyncEntity) -> Callable[[DetailsContext], str]:
+    """render_details for many items: the template is read once.
+
+    A saved template that fails on an item's data (a case the sample contexts missed) falls
     back to the default template, so the item still synchronizes; the failure is logged.
     """
     stored = repository.get_template(db, _templated(entity).value)
-    if stored is not None:
-        try:
-            return _render(_compile(stored.template), context)[:OUTPUT_LIMIT]
-        except Exception:  # the same policy as check_template
-            logger.warning(
-                "the %s details template failed; using the default", entity, exc_info=True
-            )
-    return _render(_compile(DEFAULT_TEMPLATE), context)[:OUTPUT_LIMIT]
+    source = stored.template if stored is not None else None
+
+    def render(context: DetailsContext) -> str:
+        if source is not None:
+            try:
+                return _render(_compile(source), context)[:OUTPUT_LIMIT]
+            except Exception:  # the same policy as check_template
+                logger.warning(
+                    "the %s details template failed; using the default", entity, exc_info=True
+                )
+        return _render(_compile(DEFAULT_TEMPLATE), context)[:OUTPUT_LIMIT]
+
+    return render

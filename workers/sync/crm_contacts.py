@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from app.models.crm import (
     UserContact,
 )
 from workers.sync.contacts import ContactMapping
+from workers.sync.crm_writes import in_savepoint
 from workers.sync.planner import CrmItem, OutlookDeleteMode
 from workers.sync.records import Record
 
@@ -43,6 +44,8 @@ WATERMARK_OVERLAP = timedelta(minutes=5)
 class CrmListing:
     changes: dict[str, CrmItem | None]
     complete: bool
+    # Items this listing leaves out on purpose (e.g. outside a first-sync window), with why.
+    left_alone: dict[str, str] = field(default_factory=dict)
 
 
 def changed_person_ids(db: Session, user_id: int, since: datetime) -> set[int]:
@@ -139,13 +142,8 @@ class CrmContacts:
         flagged = {str(i) for i in flagged_person_ids(self.db, self.user_id)}
         return {i: (found.get(i) if i in flagged else None) for i in crm_ids}
 
-    # Each write runs in a savepoint: one failed item must not abort the batch's transaction.
-
+    @in_savepoint
     def create(self, record: Record, replaces: str | None) -> str:
-        with self.db.begin_nested():
-            return self._create(record, replaces)
-
-    def _create(self, record: Record, replaces: str | None) -> str:
         changes = self.mapping.crm_changes(record)
         person = self.db.get(Person, int(replaces)) if replaces else None
         if person is not None and person.is_live:
@@ -155,21 +153,15 @@ class CrmContacts:
         flag_person(self.db, self.user_id, person.pers_personid)
         return str(person.pers_personid)
 
+    @in_savepoint
     def update(self, crm_id: str, changes: Record) -> None:
-        with self.db.begin_nested():
-            self._update(crm_id, changes)
-
-    def _update(self, crm_id: str, changes: Record) -> None:
         person = self.db.get(Person, int(crm_id))
         if person is None or not person.is_live:
             raise LookupError(f"person {crm_id} no longer exists in the CRM")
         self.writer.update(person, self.mapping.crm_changes(changes))
 
+    @in_savepoint
     def delete(self, crm_id: str, mode: OutlookDeleteMode) -> None:
-        with self.db.begin_nested():
-            self._delete(crm_id, mode)
-
-    def _delete(self, crm_id: str, mode: OutlookDeleteMode) -> None:
         if mode is OutlookDeleteMode.UNLINK:
             return
         unflag_person(self.db, self.user_id, int(crm_id))

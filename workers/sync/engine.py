@@ -80,6 +80,7 @@ class Outcome(StrEnum):
 
 
 class LogLevel(StrEnum):
+    DEBUG = "debug"
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.mappings.service import get_mapping
+from app.exclusions.schemas import ExclusionRule
+from app.exclusions.service import list_rules
+from app.mappings.service import get_mapping, get_task_status_mapping
+from app.models.crm import FLAG_SET, Communication
+from app.models.sync import SyncUser
 from app.sync_settings.schemas import EffectiveSettings, SyncEntity
+from app.templates.schemas import DetailsContext
+from app.templates.service import details_renderer
+from workers.exchange.calendar import CalendarCodec, CalendarGateway
 from workers.exchange.contacts import ContactCodec
-from workers.exchange.folder import ItemCodec
+from workers.exchange.folder import FolderGateway
+from workers.exchange.tasks import TaskCodec, TaskGateway
+from workers.sync import appointments, crm_communications, tasks
 from workers.sync.contacts import ContactMapping, FieldPair, contact_match_keys
+from workers.sync.crm_communications import (
+    CommunicationKind,
+    CrmCommunications,
+    Scope,
+    appointment_window,
+    task_window,
+)
 from workers.sync.crm_contacts import CrmContacts, CrmListing
+from workers.sync.items import ItemMapping, email, text
 from workers.sync.planner import (
     ConflictPolicy,
     CrmItem,
@@ -22,6 +40,7 @@ from workers.sync.planner import (
     EntityPolicy,
     MatchKeys,
     OutlookDeleteMode,
+    RemoteItem,
 )
 from workers.sync.records import Record
 
@@ -47,13 +66,14 @@ class EntitySource(Protocol):
     @property
     def entity(self) -> str: ...
 
-    def folder(self, account: Any) -> Any: ...
-
-    def codec(self) -> ItemCodec: ...
+    def gateway(self, account: Any) -> FolderGateway: ...
 
     def crm_side(self, db: Session) -> CrmSource: ...
 
     def policy(self, *, deletions_confirmed: bool) -> EntityPolicy: ...
+
+    def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
+        """Why an unlinked Outlook item stays out of this run (a window, privacy), if it does."""
 
 
 def entity_policy(
@@ -84,11 +104,11 @@ class ContactSource:
     mapping: ContactMapping
     entity: str = SyncEntity.CONTACTS.value
 
-    def folder(self, account: Any) -> Any:
-        return account.contacts
+    def gateway(self, account: Any) -> FolderGateway:
+        return FolderGateway(account, account.contacts, ContactCodec(self.mapping.outlook_fields))
 
-    def codec(self) -> ItemCodec:
-        return ContactCodec(self.mapping.outlook_fields)
+    def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
+        return None  # every contact of the Contacts folder takes part
 
     def crm_side(self, db: Session) -> CrmSource:
         return CrmContacts(
@@ -118,4 +138,161 @@ def sources_for(user_id: int, settings: EffectiveSettings, db: Session) -> list[
             for row in get_mapping(db, SyncEntity.CONTACTS)
         )
         sources.append(ContactSource(user_id, settings, ContactMapping(pairs)))
+    if not (settings.appointments.enabled or settings.tasks.enabled):
+        return sources
+    user = db.get(SyncUser, user_id)
+    common: dict[str, Any] = {
+        "zone": ZoneInfo((user.timezone if user else None) or settings.crm_timezone),
+        "mailbox": email(user.mailbox if user else None) or "",
+        "now": datetime.now(UTC),
+    }
+    if settings.appointments.enabled:
+        sources.append(_appointments(user_id, settings, db, **common))
+    if settings.tasks.enabled:
+        sources.append(_tasks(user_id, settings, db, **common))
     return sources
+
+
+PRIVATE_LEFT_ALONE = "left alone: private in Outlook, and private items are not synchronized"
+
+
+@dataclass(frozen=True)
+class CommunicationSource:
+    """Appointments or tasks: a communication type ↔ a default Exchange folder."""
+
+    user_id: int
+    entity: str
+    settings: EffectiveSettings
+    mapping: ItemMapping
+    kind: CommunicationKind
+    zone: ZoneInfo  # the user's
+    mailbox: str
+    rules: tuple[ExclusionRule, ...]
+    render_details: Callable[[DetailsContext], str]
+    now: datetime
+    in_window: Callable[[Record, datetime, datetime, int], bool]
+    make_gateway: Callable[[Any], FolderGateway]
+    match_keys: MatchKeys
+    forced_directions: dict[str, Direction]
+
+    def gateway(self, account: Any) -> FolderGateway:
+        return self.make_gateway(account)
+
+    def crm_side(self, db: Session) -> CrmSource:
+        return CrmCommunications(
+            db,
+            self.user_id,
+            self.kind,
+            Scope(self.settings.sync_private, self.rules),
+            render_details=self.render_details if "body" in self.mapping.fields else None,
+            crm_zone=ZoneInfo(self.settings.crm_timezone),
+            window_days=self.settings.first_sync_days,
+        )
+
+    def policy(self, *, deletions_confirmed: bool) -> EntityPolicy:
+        return entity_policy(
+            self.settings,
+            SyncEntity(self.entity),
+            self.match_keys,
+            self.mapping.field_directions(self.forced_directions),
+            deletions_confirmed=deletions_confirmed,
+        )
+
+    def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
+        if item.record.get("private") and not self.settings.sync_private:
+            return PRIVATE_LEFT_ALONE
+        days = self.settings.first_sync_days
+        if first_sync and not self.in_window(item.record, item.modified, self.now, days):
+            return crm_communications.OUTSIDE_WINDOW
+        return None
+
+
+def _item_mapping(db: Session, entity: SyncEntity) -> ItemMapping:
+    return ItemMapping(
+        {row.outlook: Direction(row.direction.value) for row in get_mapping(db, entity)}
+    )
+
+
+def _appointments(
+    user_id: int, settings: EffectiveSettings, db: Session, **common: Any
+) -> EntitySource:
+    mapping = _item_mapping(db, SyncEntity.APPOINTMENTS)
+    crm_zone = ZoneInfo(settings.crm_timezone)
+    codec = CalendarCodec(mapping.fields, common["zone"], common["mailbox"])
+    kind = CommunicationKind(
+        appointments.COMM_TYPE,
+        appointments.COMM_ACTION,
+        mapping.fields,
+        to_record=lambda row, related: appointments.appointment_record(
+            row,
+            attendees=related.attendees,
+            exceptions=[_occurrence(e, crm_zone) for e in related.exceptions],
+            details=related.details,
+            crm_zone=crm_zone,
+            mapping=mapping,
+        ),
+        to_columns=lambda record: appointments.appointment_columns(record, crm_zone),
+        window=appointment_window,
+    )
+    return CommunicationSource(
+        user_id,
+        SyncEntity.APPOINTMENTS.value,
+        settings,
+        mapping,
+        kind,
+        render_details=details_renderer(db, SyncEntity.APPOINTMENTS),
+        in_window=appointments.in_first_sync_window,
+        make_gateway=lambda account: CalendarGateway(account, account.calendar, codec),
+        match_keys=appointments.appointment_match_keys,
+        forced_directions=appointments.FORCED_DIRECTIONS,
+        rules=tuple(list_rules(db, SyncEntity.APPOINTMENTS)),
+        **common,
+    )
+
+
+def _occurrence(row: Communication, crm_zone: ZoneInfo) -> appointments.ModifiedOccurrence:
+    all_day = row.comm_isalldayevent == FLAG_SET
+    original, _ = appointments.times_from_crm(row.comm_originaldatetime, None, all_day, crm_zone)
+    start, end = appointments.times_from_crm(
+        row.comm_datetime, row.comm_todatetime, all_day, crm_zone
+    )
+    return appointments.ModifiedOccurrence(
+        original, start, end, text(row.comm_subject), text(row.comm_location)
+    )
+
+
+def _tasks(user_id: int, settings: EffectiveSettings, db: Session, **common: Any) -> EntitySource:
+    mapping = _item_mapping(db, SyncEntity.TASKS)
+    crm_zone = ZoneInfo(settings.crm_timezone)
+    zone: ZoneInfo = common["zone"]
+    statuses = tasks.StatusMap(get_task_status_mapping(db))
+    codec = TaskCodec(mapping.fields, statuses, zone)
+    kind = CommunicationKind(
+        tasks.COMM_TYPE,
+        tasks.COMM_ACTION,
+        mapping.fields,
+        to_record=lambda row, related: tasks.task_record(
+            row,
+            details=related.details,
+            statuses=statuses,
+            crm_zone=crm_zone,
+            user_zone=zone,
+            mapping=mapping,
+        ),
+        to_columns=lambda record: tasks.task_columns(record, crm_zone, zone),
+        window=task_window,
+    )
+    return CommunicationSource(
+        user_id,
+        SyncEntity.TASKS.value,
+        settings,
+        mapping,
+        kind,
+        render_details=details_renderer(db, SyncEntity.TASKS),
+        in_window=tasks.in_first_sync_window,
+        make_gateway=lambda account: TaskGateway(account, account.tasks, codec),
+        match_keys=tasks.task_match_keys,
+        forced_directions=tasks.FORCED_DIRECTIONS,
+        rules=tuple(list_rules(db, SyncEntity.TASKS)),
+        **common,
+    )

@@ -18,11 +18,10 @@ from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.service import connection_for
 from workers.exchange.connection import classify, open_account
-from workers.exchange.folder import FolderGateway, ItemCodec
 from workers.sync import engine
 from workers.sync.entities import EntitySource, sources_for
 from workers.sync.links import DatabaseLinkStore
-from workers.sync.planner import Action, items_to_fetch, plan_sync
+from workers.sync.planner import Action, LinkState, RemoteItem, items_to_fetch, plan_sync
 from workers.sync.recording import finish_run, start_run
 
 logger = logging.getLogger("crmsync.sync")
@@ -122,16 +121,19 @@ def _sync_pass(
     state = _folder_state(db, source.user_id, source.entity)
     links = DatabaseLinkStore(db, source.user_id, source.entity, run_id)
     link_states = links.states()
-    codec: ItemCodec = source.codec()
-    gateway = FolderGateway(account, source.folder(account), codec)
+    gateway = source.gateway(account)
     crm = source.crm_side(db)
+    # Before listing: a gateway may read an item against what it last synchronized as.
+    for link in link_states:
+        gateway.known.setdefault(link.remote_id, link.base)
 
     # Taken before reading, so a change made while this pass reads is seen by the next one.
     next_watermark = crm_now()
     crm_listing = crm.list_changes(state.crm_watermark, {link.crm_id for link in link_states})
     remote_listing = gateway.list_changes(state.sync_state)
     crm_changes = dict(crm_listing.changes)
-    remote_changes = dict(remote_listing.changes)
+    remote_changes = _admitted(source, remote_listing.changes, link_states, outcome.journal)
+    _log_left_alone(outcome.journal, crm_listing.left_alone)
     to_fetch = items_to_fetch(link_states)
     crm_missing = [i for i in to_fetch.crm_ids if i not in crm_changes]
     remote_missing = [i for i in to_fetch.remote_ids if i not in remote_changes]
@@ -139,8 +141,6 @@ def _sync_pass(
         crm_changes.update(crm.fetch(crm_missing))
     if remote_missing:
         remote_changes.update(gateway.fetch(remote_missing))
-    for link in link_states:
-        gateway.known.setdefault(link.remote_id, link.base)
 
     plan = plan_sync(
         link_states,
@@ -164,6 +164,32 @@ def _sync_pass(
         state.deletions_confirmed = False
         links.commit()
     return result.status, any(_writes_exchange(action) for action in plan.actions)
+
+
+def _admitted(
+    source: EntitySource,
+    changes: dict[str, RemoteItem | None],
+    links: Iterable[LinkState],
+    journal: engine.Journal,
+) -> dict[str, RemoteItem | None]:
+    """The Outlook changes this pass plans with: unlinked items the entity leaves alone go."""
+    linked = {link.remote_id for link in links}
+    first_sync = not linked
+    admitted: dict[str, RemoteItem | None] = {}
+    for remote_id, item in changes.items():
+        reason = (
+            None if item is None or remote_id in linked else source.left_alone(item, first_sync)
+        )
+        if reason is None:
+            admitted[remote_id] = item
+        else:
+            journal.log(engine.LogLevel.DEBUG, engine.ActionKind.SKIP, reason, remote_id=remote_id)
+    return admitted
+
+
+def _log_left_alone(journal: engine.Journal, left_alone: dict[str, str]) -> None:
+    for crm_id, reason in sorted(left_alone.items()):
+        journal.log(engine.LogLevel.DEBUG, engine.ActionKind.SKIP, reason, crm_id=crm_id)
 
 
 def _absorb(total: engine.Journal, part: engine.Journal) -> None:
