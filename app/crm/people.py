@@ -237,6 +237,10 @@ class PersonWriter:
             self.db.add(person)
             persons.append(person)
         self.db.flush()
+        for values, person in zip(people, persons, strict=True):
+            name = _blank(values.get("company.comp_name"))
+            if name and person.pers_companyid is None:
+                self._keep_unlinked_name(person, name)
         # Nothing points to link rows, so they need no ids back: one INSERT per table.
         links: dict[type[Any], list[dict[str, Any]]] = {
             AddressLink: [],

@@ -55,6 +55,11 @@ def test_unknown_company_is_created_only_when_allowed(db: Session) -> None:
     values = {"pers_lastname": "Hopper", "company.comp_name": "Navy"}
     without = PersonWriter(db, 1, create_companies=False).create(values)
     assert without.pers_companyid is None
+    # The name is kept aside, so that it is not lost for Outlook.
+    assert (
+        load_people(db, [without.pers_personid])[without.pers_personid]["company.comp_name"]
+        == "Navy"
+    )
     with_company = PersonWriter(db, 1, create_companies=True).create(values)
     company = db.get(Company, with_company.pers_companyid)
     assert company is not None and company.comp_name == "Navy"
