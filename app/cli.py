@@ -349,13 +349,15 @@ def serve(
 
     from app.main import create_app
     from workers.exchange.connection import ExchangeProbe
+    from workers.exchange.messages import ExchangeMessages
 
     settings = get_settings()
     if settings.embedded:
         upgrade_database()
     children = _start_embedded_jobs() if settings.embedded else []
     try:
-        uvicorn.run(create_app(mailbox_probe=ExchangeProbe()), host=host, port=port)
+        app = create_app(mailbox_probe=ExchangeProbe(), mailbox_messages=ExchangeMessages())
+        uvicorn.run(app, host=host, port=port)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

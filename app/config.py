@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     addin_heartbeat_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     # The largest contact file the API accepts for import (CLI imports have no limit).
     max_import_bytes: Annotated[int, Field(ge=1)] = 200 * 1024 * 1024
+    # The largest email the API files (an uploaded .eml/.msg or an item's MIME content).
+    max_message_bytes: Annotated[int, Field(ge=1)] = 25 * 1024 * 1024
+    # The largest document the API accepts into the library.
+    max_document_bytes: Annotated[int, Field(ge=1)] = 50 * 1024 * 1024
+    # Where documents and attachments are kept, one file per distinct content; default
+    # <data_dir>/content.
+    content_dir: Path | None = None
+    # Filed emails are moved to this top-level mailbox folder (created when missing); empty
+    # leaves them where they are.
+    filing_folder: Annotated[str, Field(max_length=255)] = ""
 
     @field_validator("crm_timezone")
     @classmethod
@@ -113,6 +123,10 @@ class Settings(BaseSettings):
         if self.broker_url.startswith(("redis://", "rediss://")):
             return self.broker_url
         return None
+
+    @property
+    def effective_content_dir(self) -> Path:
+        return self.content_dir or self.data_dir / "content"
 
     @property
     def crm_zone(self) -> ZoneInfo:

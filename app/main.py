@@ -17,7 +17,10 @@ from app.config import Settings, get_settings
 from app.conflicts import endpoints as conflicts_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
 from app.db import Database, get_database
+from app.documents import endpoints as documents_endpoints
 from app.exclusions import endpoints as exclusions_endpoints
+from app.filings import endpoints as filings_endpoints
+from app.filings.mailbox import MailboxMessages, NoMailbox
 from app.imports import endpoints as imports_endpoints
 from app.kit.errors import AppError
 from app.licensing import endpoints as licensing_endpoints
@@ -83,6 +86,7 @@ def create_app(
     settings: Settings | None = None,
     database: Database | None = None,
     mailbox_probe: MailboxProbe | None = None,
+    mailbox_messages: MailboxMessages | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="crmsync",
@@ -92,6 +96,7 @@ def create_app(
     app.state.settings = settings or get_settings()
     app.state.database = database or get_database()
     app.state.mailbox_probe = mailbox_probe or NoProbe()
+    app.state.mailbox_messages = mailbox_messages or NoMailbox()
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
@@ -116,6 +121,9 @@ def create_app(
         crm_records_endpoints.router,
         addin_endpoints.router,
         imports_endpoints.router,
+        filings_endpoints.router,
+        documents_endpoints.router,
+        documents_endpoints.drafts,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+
+from app.config import Settings
+from app.crm_records.schemas import RecordEntity
+from app.deps import CurrentPrincipal, DbSession
+from app.documents import service
+from app.documents.schemas import DocumentRead, DocumentStatus, DraftCreate, DraftCreated
+from app.filings.mailbox import MailboxMessages
+from app.kit.content_store import ContentStore, read_upload
+from app.kit.pagination import Page, PageRequest, page_request
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+drafts = APIRouter(prefix="/drafts", tags=["documents"])
+
+
+def _store(request: Request) -> ContentStore:
+    return ContentStore.from_settings(request.app.state.settings)
+
+
+@router.get("")
+def list_documents(
+    request: Request,
+    db: DbSession,
+    _principal: CurrentPrincipal,
+    page: Annotated[PageRequest, Depends(page_request)],
+    shared: Annotated[bool, Query(description="the shared documents (libr_global)")] = False,
+    entity: Annotated[RecordEntity | None, Query(description="a record's documents")] = None,
+    id: Annotated[int | None, Query(description="the record's id")] = None,
+) -> Page[DocumentRead]:
+    return service.list_documents(db, shared, service.record_ref(entity, id), page)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={413: {"description": "the file exceeds CRMSYNC_MAX_DOCUMENT_BYTES"}},
+)
+def upload_document(
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="the document")],
+    entity: Annotated[RecordEntity | None, Form(description="file it to this record")] = None,
+    id: Annotated[int | None, Form(description="the record's id")] = None,
+    shared: Annotated[bool, Form(description="any user may attach it")] = False,
+    document_status: Annotated[DocumentStatus, Form(alias="status")] = DocumentStatus.FINAL,
+) -> DocumentRead:
+    settings: Settings = request.app.state.settings
+    limit = settings.max_document_bytes
+    content = read_upload(
+        file.file,
+        limit,
+        f"file {file.filename}: larger than the {limit:,} bytes a document may have "
+        "(CRMSYNC_MAX_DOCUMENT_BYTES)",
+    )
+    document = service.DocumentUpload(
+        filename=file.filename or "",
+        content=content,
+        record=service.record_ref(entity, id),
+        shared=shared,
+        status=document_status,
+    )
+    return service.upload(db, principal, document, _store(request))
+
+
+@router.get(
+    "/{document_id}/content",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+)
+def document_content(
+    document_id: int, request: Request, db: DbSession, _principal: CurrentPrincipal
+) -> FileResponse:
+    row, path = service.content_path(db, document_id, _store(request))
+    filename = row.libr_filename or f"document-{document_id}"
+    return FileResponse(path, media_type=service.content_type(filename), filename=filename)
+
+
+@drafts.post("", status_code=status.HTTP_201_CREATED)
+def create_draft(
+    body: DraftCreate, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> DraftCreated:
+    """A draft in the user's mailbox with the documents attached: new, a reply to an item, or
+    the documents added to an existing draft."""
+    mailbox: MailboxMessages = request.app.state.mailbox_messages
+    settings: Settings = request.app.state.settings
+    return service.create_draft(db, principal, body, mailbox, settings, _store(request))
