@@ -379,7 +379,7 @@ class CrmCommunications:
             self.db.flush()
         row.deleted = None
         self._write(row, record, set(record))
-        self._link(row.comm_communicationid, user_id=self.user_id)
+        self._link(row.comm_communicationid, cmli_comm_userid=self.user_id)
         return str(row.comm_communicationid)
 
     @in_savepoint
