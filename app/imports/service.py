@@ -162,7 +162,7 @@ def queue_upload(
 
 def _emails(row: ContactRow) -> list[str]:
     return [
-        row.values[path].casefold()
+        row.values[path].lower()
         for path in ("email.Business", "email.Private")
         if path in row.values
     ]
