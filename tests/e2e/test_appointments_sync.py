@@ -39,7 +39,9 @@ def soon(days: int = 0, hour: int = 10) -> datetime:
     return today + timedelta(days=days)
 
 
-def test_a_crm_appointment_reaches_outlook_and_back_unchanged(db: Session, mailbox: Mailbox) -> None:
+def test_a_crm_appointment_reaches_outlook_and_back_unchanged(
+    db: Session, mailbox: Mailbox
+) -> None:
     comm_id = appointment(
         db,
         mailbox.user_id,

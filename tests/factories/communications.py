@@ -21,9 +21,11 @@ def communication(db: Session, owner: int | None, **columns: Any) -> int:
 
 
 def appointment(db: Session, owner: int | None, **columns: Any) -> int:
-    return communication(db, owner, comm_type="Appointment", comm_action="Meeting", **columns)
+    columns.setdefault("comm_action", "Meeting")
+    return communication(db, owner, comm_type="Appointment", **columns)
 
 
 def task(db: Session, owner: int | None, **columns: Any) -> int:
     columns.setdefault("comm_status", "Pending")
-    return communication(db, owner, comm_type="Task", comm_action="ToDo", **columns)
+    columns.setdefault("comm_action", "ToDo")
+    return communication(db, owner, comm_type="Task", **columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,7 +114,8 @@ class TaskCodec:
         if "status" in names or "percent_complete" in names:
             status = self.statuses.to_outlook(str(record.get("status") or "Pending"))
             item.status = status
-            item.percent_complete = percent(record.get("percent_complete"), status == "Completed")
+            done = percent(record.get("percent_complete"), status == "Completed")
+            item.percent_complete = Decimal(done)
             fieldnames += ["status", "percent_complete"]
         if "private" in names:
             item.sensitivity = sensitivity(record)

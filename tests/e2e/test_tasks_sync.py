@@ -1,0 +1,172 @@
+"""Task sync end to end: statuses, templates, exclusions and the first-sync window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from exchangelib import Task
+from sqlalchemy.orm import Session
+
+from app.exclusions.schemas import ExclusionCreate
+from app.exclusions.service import create_rule
+from app.kit.errors import InvalidInput
+from app.models.crm import CommLink, Communication, Company
+from app.models.sync import RunEntry, RunStatus
+from app.sync_settings import service as settings_service
+from app.sync_settings.schemas import SettingsPatch, SyncEntity
+from app.templates.schemas import TemplateWrite
+from app.templates.service import replace_template
+from tests.e2e.conftest import Mailbox
+from tests.factories.communications import task
+from workers.sync.details import CLOSING, OPENING
+from workers.sync.runner import RunRequest, run_user_sync
+
+
+def sync(box: Mailbox) -> Any:
+    run = run_user_sync(RunRequest(user_id=box.user_id, trigger="test"))
+    box.db.expire_all()
+    if run.status != RunStatus.SUCCESS:
+        errors = box.db.query(RunEntry).filter(RunEntry.run_id == run.run_id).all()
+        print([e.message for e in errors if e.level == "error"])  # noqa: T201 - shown on failure
+    return run
+
+
+def counts(run: Any) -> dict[str, dict[str, int]]:
+    return dict(run.counts.get("tasks", {}))
+
+
+def tasks(box: Mailbox) -> list[Task]:
+    return list(box.outlook.tasks.all())
+
+
+def only_task(box: Mailbox) -> Task:
+    (found,) = tasks(box)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("crm_status", "outlook_status"),
+    [
+        ("Pending", "NotStarted"),
+        ("In Progress", "InProgress"),
+        ("Complete", "Completed"),
+        ("Cancelled", "NotStarted"),
+    ],
+)
+def test_crm_statuses_reach_outlook_and_stay(
+    db: Session, mailbox: Mailbox, crm_status: str, outlook_status: str
+) -> None:
+    comm_id = task(db, mailbox.user_id, comm_subject="Call back", comm_status=crm_status)
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    assert only_task(mailbox).status == outlook_status
+    assert counts(sync(mailbox)) == {}
+    row = db.get(Communication, comm_id)
+    assert row is not None and row.comm_status == crm_status  # Cancelled is not flip-flopped
+
+
+@pytest.mark.parametrize(
+    ("outlook_status", "crm_status"),
+    [
+        ("NotStarted", "Pending"),
+        ("InProgress", "In Progress"),
+        ("WaitingOnOthers", "Pending"),
+        ("Deferred", "Pending"),
+        ("Completed", "Complete"),
+    ],
+)
+def test_outlook_statuses_reach_the_crm_and_stay(
+    db: Session, mailbox: Mailbox, outlook_status: str, crm_status: str
+) -> None:
+    Task(
+        account=mailbox.outlook,
+        folder=mailbox.outlook.tasks,
+        subject="Send quote",
+        status=outlook_status,
+    ).save()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    (row,) = db.query(Communication).filter(Communication.comm_subject == "Send quote").all()
+    assert row.comm_status == crm_status
+    assert counts(sync(mailbox)) == {}
+    assert only_task(mailbox).status == outlook_status  # Deferred stays Deferred
+
+
+def test_details_block_is_appended_and_never_comes_back(db: Session, mailbox: Mailbox) -> None:
+    company = Company(comp_name="Acme Ltd")
+    db.add(company)
+    db.flush()
+    comm_id = task(db, mailbox.user_id, comm_subject="Renewal", comm_note="Ask about seats")
+    db.add(CommLink(cmli_comm_communicationid=comm_id, cmli_comm_companyid=company.comp_companyid))
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    item = only_task(mailbox)
+    body = str(item.body)
+    assert body.startswith("Ask about seats") and OPENING in body and "Acme Ltd" in body
+    for round_trip in range(3):
+        item.body = f"Ask about seats (call {round_trip})\n\n" + body.split("\n\n", 1)[1]
+        item.save(update_fields=["body"])
+        assert sync(mailbox).status == RunStatus.SUCCESS
+        row = db.get(Communication, comm_id)
+        assert row is not None and row.comm_note == f"Ask about seats (call {round_trip})"
+        item = only_task(mailbox)
+    item.body = str(item.body).replace(CLOSING, "")  # the user cut the closing line
+    item.save(update_fields=["body"])
+    sync(mailbox)
+    row = db.get(Communication, comm_id)
+    assert row is not None and OPENING not in (row.comm_note or "")
+
+
+def test_a_template_that_does_not_render_is_refused(db: Session) -> None:
+    with pytest.raises(InvalidInput, match="body.template"):
+        replace_template(db, SyncEntity.TASKS, TemplateWrite(template="{{ company.nme.x }}"))
+
+
+def test_exclusions_keep_tasks_out_of_outlook_and_take_them_out(
+    db: Session, mailbox: Mailbox
+) -> None:
+    task(db, mailbox.user_id, comm_subject="Internal only", comm_crmonly="Y")
+    task(db, mailbox.user_id, comm_subject="Secret", comm_private="Y")
+    rule_id = task(db, mailbox.user_id, comm_subject="Phone round", comm_action="PhoneOut")
+    kept = task(db, mailbox.user_id, comm_subject="Kept")
+    create_rule(
+        db,
+        ExclusionCreate.model_validate(
+            {"entity": "tasks", "field": "comm_action", "operator": "equals", "value": "PhoneOut"}
+        ),
+    )
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    assert [t.subject for t in tasks(mailbox)] == ["Kept"]
+    row = db.get(Communication, kept)
+    assert row is not None
+    row.comm_crmonly = "Y"  # excluded after it was linked: it leaves Outlook
+    row.updated_date = datetime.now(UTC).replace(tzinfo=None)
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    assert tasks(mailbox) == []
+    assert db.get(Communication, rule_id) is not None
+    settings_service.update_global(db, SettingsPatch.model_validate({"sync_private": True}))
+    db.commit()
+
+
+def test_first_sync_window_leaves_old_closed_tasks_alone_and_says_so(
+    db: Session, mailbox: Mailbox
+) -> None:
+    settings_service.update_global(db, SettingsPatch.model_validate({"log_level": "debug"}))
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
+    stale = task(db, mailbox.user_id, comm_subject="Done long ago", comm_status="Complete")
+    db.query(Communication).filter(Communication.comm_communicationid == stale).update(
+        {Communication.updated_date: old}
+    )
+    db.query(CommLink).filter(CommLink.cmli_comm_communicationid == stale).update(
+        {CommLink.updated_date: old}
+    )
+    task(db, mailbox.user_id, comm_subject="Open", comm_status="Pending")
+    db.commit()
+    run = sync(mailbox)
+    assert run.status == RunStatus.SUCCESS
+    assert [t.subject for t in tasks(mailbox)] == ["Open"]
+    entries = db.query(RunEntry).filter(RunEntry.run_id == run.run_id).all()
+    assert any(e.crm_id == str(stale) and e.level == "debug" for e in entries)
