@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import Database
+from app.kit.content_store import ContentStore
 from app.main import create_app
 from app.models.crm import Library
 from tests.factories import crm_records
@@ -68,7 +69,7 @@ def test_shared_and_record_documents_are_listed_and_downloadable(
     # identical contents share one file in the content store
     row = db.get(Library, terms["id"])
     assert row is not None and row.libr_sha256 == shared["items"][0]["sha256"]
-    assert row.libr_filepath == f"{(row.libr_sha256 or "")[:2]}/{row.libr_sha256}"
+    assert row.libr_filepath == ContentStore.relative_path(row.libr_sha256 or "")
     assert shared["items"][0]["sha256"] == rest["items"][0]["sha256"]
 
 
