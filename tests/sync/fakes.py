@@ -7,7 +7,6 @@ writes are immediate, as in real life.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -95,6 +94,18 @@ class DbState:
     seq: int = 0
     next_id: int = 0
 
+    def copy(self) -> DbState:
+        # Links and conflicts are immutable; only rows need copying (deepcopy is far slower).
+        rows = {i: replace(row, record=dict(row.record)) for i, row in self.rows.items()}
+        return DbState(
+            rows,
+            dict(self.links),
+            list(self.conflicts),
+            list(self.overwrites),
+            self.seq,
+            self.next_id,
+        )
+
 
 class FakeDatabase:
     def __init__(self) -> None:
@@ -102,10 +113,10 @@ class FakeDatabase:
         self.working = DbState()
 
     def commit(self) -> None:
-        self.committed = copy.deepcopy(self.working)
+        self.committed = self.working.copy()
 
     def discard(self) -> None:
-        self.working = copy.deepcopy(self.committed)
+        self.working = self.committed.copy()
 
 
 class FakeCrm:
@@ -161,10 +172,10 @@ class FakeCrm:
         return row
 
     # Users, between runs (nothing is staged then, so they commit at once)
-    def user_create(self, record: Record) -> str:
-        crm_id = self._insert_or_restore(record, None)
+    def user_create(self, *records: Record) -> list[str]:
+        crm_ids = [self._insert_or_restore(record, None) for record in records]
         self.db.commit()
-        return crm_id
+        return crm_ids
 
     def user_edit(self, crm_id: str, changes: Record) -> None:
         row = self.db.working.rows[crm_id]
