@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -75,28 +76,27 @@ def plan(
     entity: EntityPolicy | None = None,
     **complete: bool,
 ) -> Plan:
-    def by_id(items: Sequence[object]) -> dict[str, object]:
-        return {
-            (
-                item[0]
-                if isinstance(item, tuple)
-                else getattr(item, "crm_id", None) or item.remote_id
-            ): (  # type: ignore[attr-defined]
-                None if isinstance(item, tuple) else item
-            )
-            for item in items
-        }
-
     return plan_sync(
         links,
-        by_id(crm_items),  # type: ignore[arg-type]
-        by_id(remote_items),  # type: ignore[arg-type]
+        by_id(crm_items),
+        by_id(remote_items),
         entity or policy(),
         **complete,
     )
 
 
-def only(result: Plan) -> object:
+def by_id(items: Sequence[CrmItem | RemoteItem | tuple[str, None]]) -> dict[str, Any]:
+    """Changes keyed by id; ("id", None) stands for an item gone from that side."""
+    listed: dict[str, Any] = {}
+    for item in items:
+        if isinstance(item, tuple):
+            listed[item[0]] = None
+        else:
+            listed[item.crm_id if isinstance(item, CrmItem) else item.remote_id] = item
+    return listed
+
+
+def only(result: Plan) -> Any:
     assert len(result.actions) == 1, result.actions
     return result.actions[0]
 
