@@ -93,7 +93,10 @@ def appointment_record(
     details: str | None,
     crm_zone: tzinfo,
     mapping: ItemMapping,
+    owner: str | None,
 ) -> dict[str, Value]:
+    """`owner`: the mailbox, the organizer of an appointment that names none (as Exchange
+    makes the mailbox the organizer of an item created in it)."""
     all_day = row.comm_isalldayevent == FLAG_SET
     start, end = times_from_crm(row.comm_datetime, row.comm_todatetime, all_day, crm_zone)
     rule, exdates = (
@@ -111,7 +114,7 @@ def appointment_record(
         DETAILS: details,
         "reminder": minutes_before(row.comm_datetime, row.comm_notifytime),
         "private": row.comm_private == FLAG_SET,
-        "organizer": email(row.comm_organizer),
+        "organizer": email(row.comm_organizer) or owner,
         "importance": importance(row.comm_priority),
         "attendees": tuple(sorted(set(attendees))),
         "recurrence": rule,

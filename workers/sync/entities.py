@@ -230,6 +230,7 @@ def _appointments(
             details=related.details,
             crm_zone=crm_zone,
             mapping=mapping,
+            owner=common["mailbox"] or None,
         ),
         to_columns=lambda record: appointments.appointment_columns(record, crm_zone),
         window=appointment_window,

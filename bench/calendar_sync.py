@@ -1,0 +1,179 @@
+"""Appointment and task sync benchmark: a first sync of 5,000 CRM appointments (200 of them
+recurring series with an exception and a deleted occurrence) and 2,000 CRM tasks, then an
+incremental run with 10 changes (5 in the CRM, 5 in Outlook). Prints wall time and EWS requests
+by operation beside the targets of issue 5 (those of contacts).
+
+    .venv/bin/python bench/calendar_sync.py [--scale 1.0] [--database-url postgresql+psycopg://…]
+
+`--scale 0.1` runs a tenth of every count. Environment and scratch database as in
+bench/contacts_sync.py, whose helpers this reuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.contacts_sync import AGE_MINUTES, _age_crm_rows, _drop, _prepare_environment
+
+BATCH = 100
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    admin_url = _prepare_environment(args.database_url)
+    try:
+        run(
+            appointments=round(5000 * args.scale),
+            series=round(200 * args.scale),
+            tasks=round(2000 * args.scale),
+        )
+    finally:
+        if admin_url:
+            from app.db import get_database
+
+            get_database().dispose()
+            _drop(admin_url)
+
+
+def run(appointments: int, series: int, tasks: int) -> None:
+    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+
+    from app.cli import upgrade_database
+    from app.db import get_database, unit_of_work
+    from app.models.crm import Communication
+    from app.users import service as users_service
+    from app.users.schemas import SyncUserCreate
+    from ews_simulator.testing import SimulatorServer
+    from tests.factories.communications import appointment, task
+    from workers.sync.runner import RunRequest, run_user_sync
+
+    upgrade_database()
+    database = get_database()
+    smtp = "bench@example.com"
+    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    with SimulatorServer() as sim:
+        started = time.perf_counter()
+        with unit_of_work() as db:
+            user_id = users_service.create_sync_user(
+                db,
+                SyncUserCreate.model_validate(
+                    {
+                        "logon": "bench",
+                        "mailbox": smtp,
+                        "ews_url": sim.ews_url,
+                        "auth": {"type": "basic", "username": smtp, "password": "x"},
+                    }
+                ),
+            ).user_id
+            for n in range(appointments):
+                start = now - timedelta(days=n % 13, hours=n % 7)
+                recurring = n < series
+                comm_id = appointment(
+                    db,
+                    user_id,
+                    comm_subject=f"Meeting {n}",
+                    comm_location=f"Room {n % 20}",
+                    comm_datetime=start,
+                    comm_todatetime=start + timedelta(minutes=30),
+                    comm_note=f"Agenda for meeting {n}",
+                    comm_recurrencerule=(
+                        "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY="
+                        f"{'MO TU WE TH FR SA SU'.split()[start.weekday()]};COUNT=10\n"
+                        f"EXDATE:{start + timedelta(weeks=2):%Y%m%dT%H%M%S}Z"
+                    )
+                    if recurring
+                    else None,
+                )
+                if recurring:
+                    moved = start + timedelta(weeks=1, hours=1)
+                    appointment(
+                        db,
+                        None,
+                        comm_subject=f"Meeting {n} (moved)",
+                        comm_datetime=moved,
+                        comm_todatetime=moved + timedelta(minutes=30),
+                        comm_recurrenceid=comm_id,
+                        comm_exception="Y",
+                        comm_originaldatetime=start + timedelta(weeks=1),
+                    )
+            for n in range(tasks):
+                task(
+                    db,
+                    user_id,
+                    comm_subject=f"Task {n}",
+                    comm_datetime=now + timedelta(days=n % 30),
+                )
+        print(
+            f"setup: {appointments} appointments ({series} series), {tasks} tasks "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
+
+        def measured(label: str) -> tuple[float, Counter[str]]:
+            sim.clear_stats()
+            began = time.perf_counter()
+            result = run_user_sync(RunRequest(user_id=user_id, trigger="bench"))
+            elapsed = time.perf_counter() - began
+            requests = Counter(sim.stats()["requests"])
+            print(f"\n{label}: {result.status.value} in {elapsed:.2f} s")
+            print(f"  counts: {result.counts}")
+            print(f"  EWS requests: {sum(requests.values())} {dict(sorted(requests.items()))}")
+            return elapsed, requests
+
+        first_time, first_requests = measured("first sync")
+        _age_crm_rows(database, minutes=AGE_MINUTES)
+        config = Configuration(
+            service_endpoint=sim.ews_url,
+            credentials=Credentials(smtp, "x"),
+            auth_type="basic",
+            version=Version(build=Build(15, 1, 2507, 6)),
+        )
+        outlook = Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+        for item in outlook.tasks.all().order_by("subject")[:5]:
+            item.subject = f"{item.subject} (changed in Outlook)"
+            item.save(update_fields=["subject"])
+        with unit_of_work() as db:
+            for row in (
+                db.query(Communication)
+                .filter(Communication.comm_type == "Appointment")
+                .order_by(Communication.comm_communicationid.desc())
+                .limit(5)
+            ):
+                row.comm_location = "Changed in the CRM"
+        incremental_time, incremental_requests = measured("incremental (5+5)")
+
+    # The minimum for the first sync: creates in 100-item batches per folder, one GetItem
+    # batch per 100 series for their occurrences, one UpdateItem and one DeleteItem batch per 100
+    # series, and the listings (SyncFolderItems pages of 512, three folders, two passes).
+    minimum = (
+        math.ceil(appointments / BATCH)
+        + math.ceil(tasks / BATCH)
+        + 3 * math.ceil(series / BATCH)
+        + 2 * sum(math.ceil(max(n, 1) / 512) for n in (0, appointments, tasks))
+    )
+    first_total = sum(first_requests.values())
+    incremental_total = sum(incremental_requests.values())
+    print("\ntargets (issue 5, as for contacts):")
+    print(
+        f"  incremental time {incremental_time:.2f} s = {incremental_time / first_time:.1%}"
+        " of the first sync (target < 5%)"
+    )
+    print(f"  incremental EWS requests {incremental_total} (target < 10)")
+    print(
+        f"  first sync EWS requests {first_total}, minimum {minimum}: "
+        f"{first_total / minimum:.2f}x (target <= 1.2x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
