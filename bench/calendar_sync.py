@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.contacts_sync import AGE_MINUTES, _age_crm_rows, _drop, _prepare_environment
 
 BATCH = 100
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def main() -> None:
@@ -89,7 +90,7 @@ def run(appointments: int, series: int, tasks: int) -> None:
                     comm_note=f"Agenda for meeting {n}",
                     comm_recurrencerule=(
                         "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY="
-                        f"{'MO TU WE TH FR SA SU'.split()[start.weekday()]};COUNT=10\n"
+                        f"{WEEKDAYS[start.weekday()]};COUNT=10\n"
                         f"EXDATE:{start + timedelta(weeks=2):%Y%m%dT%H%M%S}Z"
                     )
                     if recurring
