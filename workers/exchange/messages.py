@@ -178,8 +178,10 @@ class ExchangeMessages:
 def _attach_to_draft(
     account: Account, connection: MailboxConnection, item_id: str, files: list[FileAttachment]
 ) -> str:
-    (item,) = _fetch(account, connection, [item_id], ("is_draft", "subject"))
-    if not item.is_draft:
+    (item,) = _fetch(account, connection, [item_id], ("is_draft", "parent_folder_id"))
+    # Unsent mail in the Drafts folder is a draft too (not every server sets IsDraft on it).
+    in_drafts = item.parent_folder_id is not None and item.parent_folder_id.id == account.drafts.id
+    if not (item.is_draft or in_drafts):
         raise InvalidInput(f"body.draft_item_id: item {item_id} is not a draft")
     item.attach(files)
     return str(item.id)
