@@ -28,6 +28,7 @@ from app.mappings import endpoints as mappings_endpoints
 from app.ops import endpoints as ops_endpoints
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.runs import endpoints as runs_endpoints
+from app.sync_control import endpoints as sync_control_endpoints
 from app.sync_settings import endpoints as sync_settings_endpoints
 from app.templates import endpoints as templates_endpoints
 from app.users import endpoints as users_endpoints
@@ -112,6 +113,7 @@ def create_app(
     for router in (
         users_endpoints.router,
         runs_endpoints.router,
+        sync_control_endpoints.router,
         sync_settings_endpoints.router,
         mappings_endpoints.router,
         templates_endpoints.router,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Table, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Table, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import CrmTable
@@ -245,6 +245,10 @@ class Library(CrmTable):
     libr_filesize: Mapped[int | None] = mapped_column(BigInteger)
     libr_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
+
+# Matching and duplicate checks compare addresses and last names case-insensitively.
+Index("ix_email_lower_emailaddress", func.lower(Email.emai_emailaddress))
+Index("ix_person_lower_lastname", func.lower(func.coalesce(Person.pers_lastname, "")))
 
 CRM_TABLES: tuple[Table, ...] = tuple(
     cast(Table, model.__table__)

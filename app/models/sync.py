@@ -223,3 +223,34 @@ class UnlinkedCompanyName(ServiceTable):
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
     )
+
+
+class SkippedItem(ServiceTable):
+    """An item an administrator chose to skip from a log entry: runs leave it alone."""
+
+    __tablename__ = "crmsync_skipped_item"
+    __table_args__ = (UniqueConstraint("user_id", "entity", "crm_id", "remote_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    entity: Mapped[str] = mapped_column(String(16), nullable=False)
+    crm_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    remote_id: Mapped[str] = mapped_column(String(512), nullable=False, default="")
+    created_at: Mapped[datetime] = utc_timestamp_column()
+
+
+class Alert(ServiceTable):
+    """Something an administrator must act on, e.g. a user's sync suspended after failures."""
+
+    __tablename__ = "crmsync_alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = utc_timestamp_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

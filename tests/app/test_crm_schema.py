@@ -52,3 +52,11 @@ def test_primary_keys_are_generated_integers(migrated_database: Database) -> Non
         assert len(primary) == 1 and primary[0].endswith("id"), (table, primary)
         column = next(c for c in inspector.get_columns(table) if c["name"] == primary[0])
         assert column["autoincrement"] is True or column.get("default"), (table, column)
+
+
+def test_case_insensitive_lookups_are_indexed(migrated_database: Database) -> None:
+    from sqlalchemy import text
+
+    with migrated_database.engine.connect() as connection:
+        names = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
+    assert {"ix_email_lower_emailaddress", "ix_person_lower_lastname"} <= names

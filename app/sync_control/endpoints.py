@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, status
+
+from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.kit.pagination import Page, PageRequest, page_request
+from app.runs.schemas import EntryRead, RunQueued
+from app.sync_control import service
+from app.sync_control.schemas import AlertRead, UserStatus
+
+router = APIRouter(tags=["sync control"])
+
+
+@router.get("/users/{user_id}/status")
+def get_status(user_id: str, db: DbSession, principal: CurrentPrincipal) -> UserStatus:
+    return service.user_status(db, principal.resolve_user(user_id))
+
+
+@router.post("/users/{user_id}/suspend")
+def suspend(
+    user_id: str,
+    db: DbSession,
+    principal: AdminPrincipal,
+    reason: Annotated[str, Body(embed=True, max_length=500)] = "suspended by an administrator",
+) -> UserStatus:
+    return service.suspend(db, principal.resolve_user(user_id), reason)
+
+
+@router.post("/users/{user_id}/resume")
+def resume(user_id: str, db: DbSession, principal: AdminPrincipal) -> UserStatus:
+    return service.resume(db, principal.resolve_user(user_id))
+
+
+@router.post("/users/{user_id}/reset", status_code=status.HTTP_202_ACCEPTED)
+def reset(user_id: str, db: DbSession, principal: AdminPrincipal) -> RunQueued:
+    return service.reset(db, principal.resolve_user(user_id))
+
+
+@router.get("/alerts")
+def list_alerts(
+    db: DbSession,
+    _admin: AdminPrincipal,
+    page: Annotated[PageRequest, Depends(page_request)],
+    user_id: int | None = None,
+    open_only: bool = True,
+) -> Page[AlertRead]:
+    return service.list_alerts(db, user_id=user_id, open_only=open_only, page=page)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(alert_id: int, db: DbSession, _admin: AdminPrincipal) -> AlertRead:
+    return service.acknowledge_alert(db, alert_id)
+
+
+@router.post("/log-entries/{entry_id}/retry", status_code=status.HTTP_202_ACCEPTED)
+def retry_entry(entry_id: int, db: DbSession, principal: CurrentPrincipal) -> RunQueued:
+    return service.retry_entry(db, principal, entry_id)
+
+
+@router.post("/log-entries/{entry_id}/skip")
+def skip_entry(entry_id: int, db: DbSession, principal: CurrentPrincipal) -> EntryRead:
+    return service.skip_entry(db, principal, entry_id)
