@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
+    # Concurrent EWS requests allowed towards one Exchange server / one mailbox, all workers
+    # together (Exchange throttles clients that exceed its own budgets).
+    ews_max_per_server: Annotated[int, Field(ge=1, le=1000)] = 16
+    ews_max_per_mailbox: Annotated[int, Field(ge=1, le=100)] = 2
+    # Each worker serves its Prometheus metrics on this port (0: off).
+    worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     # The Outlook add-in's task pane loads Office.js from here (tests point it at a stand-in).
     office_js_url: str = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
     # How often the task pane renews its licence session; well inside the plugin timeout.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, signals
+from prometheus_client import start_http_server
 
 from app.config import get_settings
 from app.kit.jobs import celery_config
@@ -24,3 +27,10 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
 }
+
+
+@signals.worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    port = get_settings().worker_metrics_port
+    if port:
+        start_http_server(port)

@@ -41,6 +41,9 @@ from oauthlib.oauth2 import OAuth2Token
 
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, ProbeResult
+from workers.exchange import transport
+
+transport.install()
 
 _AUTH_TYPES = {
     AuthType.BASIC: BASIC,

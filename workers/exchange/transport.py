@@ -1,0 +1,49 @@
+"""The HTTP layer under exchangelib: every EWS request is metered and held to politeness caps."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from exchangelib.protocol import BaseProtocol
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
+
+from workers.exchange.politeness import ews_slot
+from workers.metrics import EWS_ERRORS, EWS_LATENCY, EWS_REQUESTS
+
+_OPERATION = re.compile(rb"<s:Body>\s*<m:(\w+)")
+
+
+def operation_of(body: bytes | str | None) -> str:
+    if body is None:
+        return "unknown"
+    raw = body.encode() if isinstance(body, str) else body
+    match = _OPERATION.search(raw[:4096])
+    return match.group(1).decode() if match else "unknown"
+
+
+class PoliteAdapter(HTTPAdapter):
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        operation = operation_of(request.body)
+        server = urlsplit(request.url or "").hostname or "unknown"
+        with ews_slot(server, request.headers.get("X-AnchorMailbox")):
+            started = time.perf_counter()
+            try:
+                response = super().send(request, *args, **kwargs)
+            except Exception as exc:
+                EWS_ERRORS.labels(operation, type(exc).__name__).inc()
+                raise
+            finally:
+                EWS_REQUESTS.labels(operation).inc()
+                EWS_LATENCY.labels(operation).observe(time.perf_counter() - started)
+        if response.status_code >= 400:
+            EWS_ERRORS.labels(operation, f"http_{response.status_code}").inc()
+        return response
+
+
+def install() -> None:
+    """Makes exchangelib send every request through PoliteAdapter (once per process)."""
+    BaseProtocol.HTTP_ADAPTER_CLS = PoliteAdapter
