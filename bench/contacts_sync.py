@@ -1,0 +1,216 @@
+"""Contact sync benchmark: a first sync of N flagged persons plus N Outlook contacts, then an
+incremental run with 10 changes on each side. Prints wall time, EWS requests by operation and
+SQL statements, against the targets of issue 4.
+
+    .venv/bin/python bench/contacts_sync.py [--persons 5000] [--contacts 5000]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1/postgres]
+
+With a PostgreSQL URL a scratch database is created beside the one named and dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import math
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from collections import Counter
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _prepare_environment(database_url: str | None) -> str | None:
+    """Points crmsync at a scratch database; returns the admin URL to drop it with, if any."""
+    os.environ["CRMSYNC_DATA_DIR"] = tempfile.mkdtemp(prefix="crmsync-bench-")
+    os.environ["CRMSYNC_SECRET_KEY"] = "bench"
+    os.environ.pop("CRMSYNC_BROKER_URL", None)
+    if not database_url:
+        os.environ.pop("CRMSYNC_DATABASE_URL", None)
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"crmsync_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    scratch = make_url(database_url).set(database=name)
+    os.environ["CRMSYNC_DATABASE_URL"] = scratch.render_as_string(hide_password=False)
+    return database_url
+
+
+def _drop(admin_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(os.environ["CRMSYNC_DATABASE_URL"]).database
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# Automatic runs are 15 minutes apart; the rows the first sync wrote are that old by the next
+# run. Without aging, the CRM watermark's overlap window would re-read them all.
+AGE_MINUTES = 15
+
+
+def _age_crm_rows(database: Any, minutes: int) -> None:
+    from sqlalchemy import update
+
+    from app.models.crm import CRM_TABLES
+
+    with database.engine.begin() as connection:
+        for table in CRM_TABLES:
+            updated = next(c for c in table.columns if c.name.endswith("_updateddate"))
+            connection.execute(
+                update(table).values({updated: updated - timedelta(minutes=minutes)})
+            )
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_: Any) -> None:
+        self.count += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--persons", type=int, default=5000)
+    parser.add_argument("--contacts", type=int, default=5000)
+    parser.add_argument("--changes", type=int, default=10)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--profile", action="store_true", help="profile the incremental run")
+    args = parser.parse_args()
+    admin_url = _prepare_environment(args.database_url)
+    try:
+        run(args.persons, args.contacts, args.changes, profile=args.profile)
+    finally:
+        if admin_url:
+            from app.db import get_database
+
+            get_database().dispose()
+            _drop(admin_url)
+
+
+def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> None:
+    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+    from sqlalchemy import event, select
+
+    from app.cli import upgrade_database
+    from app.crm.people import PersonWriter, flag_person
+    from app.db import get_database, unit_of_work
+    from app.models.crm import Person
+    from app.users import service as users_service
+    from app.users.schemas import SyncUserCreate
+    from ews_simulator.testing import SimulatorServer
+    from workers.sync.runner import RunRequest, run_user_sync
+
+    upgrade_database()
+    database = get_database()
+    smtp = "bench@example.com"
+    with SimulatorServer() as sim:
+        with unit_of_work() as db:
+            user_id = users_service.create_sync_user(
+                db,
+                SyncUserCreate.model_validate(
+                    {
+                        "logon": "bench",
+                        "mailbox": smtp,
+                        "ews_url": sim.ews_url,
+                        "auth": {"type": "basic", "username": smtp, "password": "x"},
+                    }
+                ),
+            ).user_id
+        started = time.perf_counter()
+        with unit_of_work() as db:
+            writer = PersonWriter(db, user_id, create_companies=True)
+            for n in range(persons):
+                person = writer.create(
+                    {
+                        "pers_firstname": f"First{n}",
+                        "pers_lastname": f"Last{n}",
+                        "pers_title": "Engineer",
+                        "company.comp_name": f"Company {n % 50}",
+                        "email.Business": f"person{n}@crm.example.com",
+                        "phone.Business": f"+44 (20) {n:08d}",
+                        "address.street": f"{n} High Street",
+                        "address.addr_city": "London",
+                    }
+                )
+                flag_person(db, user_id, person.pers_personid)
+        sim.seed(smtp, contacts=contacts, seed=1)
+        print(f"setup: {persons} CRM persons, {contacts} Outlook contacts "
+              f"({time.perf_counter() - started:.1f} s)")
+
+        statements = StatementCounter()
+        event.listen(database.engine, "before_cursor_execute", statements)
+
+        def measured(label: str, profiled: bool = False) -> tuple[float, Counter[str], int]:
+            sim.clear_stats()
+            statements.count = 0
+            profiler = cProfile.Profile() if profiled else None
+            began = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            run = run_user_sync(RunRequest(user_id=user_id, trigger="bench"))
+            elapsed = time.perf_counter() - began
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+            requests = Counter(sim.stats()["requests"])
+            print(f"\n{label}: {run.status.value} in {elapsed:.2f} s")
+            print(f"  counts: {run.counts}")
+            print(f"  EWS requests: {sum(requests.values())} {dict(sorted(requests.items()))}")
+            print(f"  SQL statements: {statements.count}")
+            return elapsed, requests, statements.count
+
+        first_time, first_requests, _ = measured("first sync")
+        _age_crm_rows(database, minutes=AGE_MINUTES)
+
+        config = Configuration(
+            service_endpoint=sim.ews_url,
+            credentials=Credentials(smtp, "x"),
+            auth_type="basic",
+            version=Version(build=Build(15, 1, 2507, 6)),
+        )
+        outlook = Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+        for contact in outlook.contacts.all().order_by("surname")[:changes]:
+            contact.job_title = "Changed in Outlook"
+            contact.save(update_fields=["job_title"])
+        with unit_of_work() as db:
+            writer = PersonWriter(db, None, create_companies=False)
+            for person in db.scalars(select(Person).order_by(Person.pers_personid).limit(changes)):
+                writer.update(person, {"pers_title": "Changed in the CRM"})
+
+        incremental_time, incremental_requests, _ = measured(
+            f"incremental ({changes}+{changes})", profiled=profile
+        )
+
+    total = persons + contacts
+    minimum = math.ceil(total / 100) + math.ceil(persons / 100) + math.ceil(contacts / 100)
+    first_total = sum(first_requests.values())
+    print(f"\n(CRM rows aged {AGE_MINUTES} min between the runs, as the sync interval would)")
+    print("\ntargets:")
+    share = incremental_time / first_time
+    print(f"  incremental / first time: {share:.1%} (target < 5%)")
+    print(f"  incremental EWS requests: {sum(incremental_requests.values())} (target < 10)")
+    print(
+        f"  first sync EWS requests: {first_total} vs minimum with 100-item batches "
+        f"{minimum} (list {total}, create {persons} in Outlook, read back {contacts} updated "
+        f"company links): ratio {first_total / minimum:.2f} (target <= 1.2)"
+    )
+
+
+if __name__ == "__main__":
+    main()
