@@ -20,6 +20,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Deletes runs and log entries past each user's retention setting.
+    "purge-logs": {
+        "task": "maintenance.purge_logs",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Ends licence sessions past their timeout and frees their seats.
     "sweep-license-sessions": {
         "task": "licensing.sweep",

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from app.db import unit_of_work
 from app.kit.clock import utc_now
+from app.kit.jobs import DEFAULT_EXPIRY_SECONDS
+from app.models.sync import RunStatus
+from app.sync_control.service import purge_old_logs
 from workers.celery_app import app
 from workers.locks import user_lock
-from workers.sync.recording import close_skipped_run
+from workers.sync.recording import close_skipped_run, queue_retry_run
 from workers.sync.runner import RunRequest, UnknownSyncUser, run_user_sync
 from workers.sync.schedule import queue_due_users
 
 logger = logging.getLogger("crmsync.tasks")
 
+MAX_TRANSIENT_RETRIES = 5
 
-@app.task(name="sync.user", acks_late=True, expires=600)
-def sync_user(user_id: int, run_id: int | None = None, trigger: str = "manual") -> None:
+
+def retry_delay_seconds(retries: int) -> int:
+    """Back-off between retries of a transiently failed run: 30 s doubling, at most 15 min."""
+    return int(min(30 * 2**retries, 900))
+
+
+@app.task(name="sync.user", bind=True, acks_late=True, expires=DEFAULT_EXPIRY_SECONDS)
+def sync_user(self: Any, user_id: int, run_id: int | None = None, trigger: str = "manual") -> None:
     with user_lock(user_id) as held:
         if not held:
             logger.info("user %s is already being synchronized; skipping", user_id)
@@ -23,11 +35,30 @@ def sync_user(user_id: int, run_id: int | None = None, trigger: str = "manual") 
                 close_skipped_run(run_id, "another run of this user was in progress")
             return
         try:
-            run_user_sync(RunRequest(user_id=user_id, run_id=run_id, trigger=trigger))
+            run = run_user_sync(RunRequest(user_id=user_id, run_id=run_id, trigger=trigger))
         except UnknownSyncUser:
             logger.warning("user %s is no longer enabled for sync", user_id)
+            return
+    retries = self.request.retries
+    if run.status == RunStatus.FAILED and run.failure_kind == "transient":
+        if retries >= MAX_TRANSIENT_RETRIES:
+            logger.warning("user %s: giving up after %s retries: %s", user_id, retries, run.message)
+            return
+        delay = retry_delay_seconds(retries)
+        retry_run_id = queue_retry_run(user_id)
+        raise self.retry(
+            args=[user_id, retry_run_id, "retry"],
+            countdown=delay,
+            expires=delay + DEFAULT_EXPIRY_SECONDS,
+        )
 
 
 @app.task(name="sync.due_users", expires=55)
 def sync_due_users() -> int:
     return queue_due_users(utc_now())
+
+
+@app.task(name="maintenance.purge_logs", expires=3600)
+def purge_logs() -> int:
+    with unit_of_work() as db:
+        return purge_old_logs(db, utc_now())

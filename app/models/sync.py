@@ -93,6 +93,8 @@ class SyncRun(ServiceTable):
     # {"contacts": {"crm_to_outlook": {"created": 1, ...}, "outlook_to_crm": {...}}, ...}
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     message: Mapped[str | None] = mapped_column(Text)
+    # For a Failed run: "transient" (retried with back-off) or "permanent" (needs an admin).
+    failure_kind: Mapped[str | None] = mapped_column(String(16))
     deletions_held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 

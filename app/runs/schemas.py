@@ -18,6 +18,7 @@ class RunRead(BaseModel):
     finished_at: datetime | None
     counts: dict[str, Any]
     message: str | None
+    failure_kind: str | None = None
     deletions_held: bool
 
 

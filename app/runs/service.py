@@ -32,6 +32,7 @@ def to_read(run: SyncRun) -> RunRead:
         finished_at=run.finished_at,
         counts=run.counts,
         message=run.message,
+        failure_kind=run.failure_kind,
         deletions_held=run.deletions_held,
     )
 

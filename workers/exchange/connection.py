@@ -58,6 +58,20 @@ _configurations: dict[tuple[Any, ...], Configuration] = {}
 _configurations_lock = threading.Lock()
 
 
+class PatientPolicy(FaultTolerance):  # type: ignore[misc]
+    """Rides through throttling, but takes an HTTP 401 for what it nearly always is.
+
+    exchangelib's FaultTolerance retries a 401 as throttling until its deadline, which turns
+    wrong credentials into a minute-long wait and a "transient" failure. A rare throttling 401
+    now fails one run; suspension needs several consecutive permanent failures.
+    """
+
+    def raise_response_errors(self, response: Any) -> None:
+        if response.status_code == 401:
+            raise UnauthorizedError(f"Invalid credentials for {response.url}")
+        super().raise_response_errors(response)
+
+
 class ErrorClass(StrEnum):
     TRANSIENT = "transient"
     PERMANENT = "permanent"
@@ -84,7 +98,7 @@ def _configuration(connection: MailboxConnection, *, patient: bool) -> Configura
     with _configurations_lock:
         configuration = _configurations.get(key)
         if configuration is None:
-            policy = FaultTolerance(max_wait=connection.timeout_seconds) if patient else FailFast()
+            policy = PatientPolicy(max_wait=connection.timeout_seconds) if patient else FailFast()
             configuration = Configuration(
                 service_endpoint=connection.ews_url,
                 credentials=_credentials(connection),

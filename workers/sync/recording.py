@@ -44,3 +44,12 @@ def close_skipped_run(run_id: int, reason: str) -> None:
         run = db.get(SyncRun, run_id)
         if run is not None and run.status == RunStatus.QUEUED:
             finish_run(run, RunStatus.INTERRUPTED, counts={}, message=f"skipped: {reason}")
+
+
+def queue_retry_run(user_id: int) -> int:
+    """Records the queued run a retry of a transiently failed run will carry out."""
+    with unit_of_work() as db:
+        run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger="retry", counts={})
+        db.add(run)
+        db.flush()
+        return run.id

@@ -7,21 +7,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import get_database, unit_of_work
 from app.kit.clock import crm_now
-from app.models.sync import EntryLevel, FolderState, RunEntry, RunStatus, SyncRun
+from app.models.sync import EntryLevel, FolderState, RunEntry, RunStatus, SkippedItem, SyncRun
 from app.runs.schemas import RunRead
 from app.runs.service import to_read
+from app.sync_control import service as sync_control
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.service import connection_for
-from workers.exchange.connection import classify, open_account
+from workers.exchange.connection import ErrorClass, classify, open_account
+from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync import engine
 from workers.sync.entities import EntitySource, sources_for
 from workers.sync.links import DatabaseLinkStore
-from workers.sync.planner import Action, LinkState, RemoteItem, items_to_fetch, plan_sync
+from workers.sync.planner import (
+    Action,
+    CrmItem,
+    LinkState,
+    RemoteItem,
+    items_to_fetch,
+    plan_sync,
+)
 from workers.sync.recording import finish_run, start_run
 
 logger = logging.getLogger("crmsync.sync")
@@ -133,6 +143,7 @@ def _sync_pass(
     remote_listing = gateway.list_changes(state.sync_state)
     crm_changes = dict(crm_listing.changes)
     remote_changes = _admitted(source, remote_listing.changes, link_states, outcome.journal)
+    _drop_skipped(db, source, crm_changes, remote_changes)
     _log_left_alone(outcome.journal, crm_listing.left_alone)
     to_fetch = items_to_fetch(link_states)
     crm_missing = [i for i in to_fetch.crm_ids if i not in crm_changes]
@@ -164,6 +175,23 @@ def _sync_pass(
         state.deletions_confirmed = False
         links.commit()
     return result.status, any(_writes_exchange(action) for action in plan.actions)
+
+
+def _drop_skipped(
+    db: Session,
+    source: EntitySource,
+    crm_changes: dict[str, CrmItem | None],
+    remote_changes: dict[str, RemoteItem | None],
+) -> None:
+    """Leaves out the items an administrator chose to skip from the run log."""
+    rows = db.execute(
+        select(SkippedItem.crm_id, SkippedItem.remote_id).where(
+            SkippedItem.user_id == source.user_id, SkippedItem.entity == source.entity
+        )
+    )
+    for crm_id, remote_id in rows:
+        crm_changes.pop(crm_id, None)
+        remote_changes.pop(remote_id, None)
 
 
 def _admitted(
@@ -232,15 +260,15 @@ def run_user_sync(request: RunRequest) -> RunRead:
         connection = connection_for(user)
     report = RunReport()
     failure: str | None = None
+    failure_kind: ErrorClass | None = None
     try:
         account = open_account(connection)
         with get_database().session_factory() as db:
             for source in sources_for(request.user_id, settings, db):
                 report.outcomes.append(sync_entity(db, source, account, run_id))
     except Exception as exc:
-        _kind, reason = classify(exc)
-        logger.warning("sync of user %s failed: %s", request.user_id, reason, exc_info=True)
-        failure = reason
+        failure_kind, failure = classify(exc)
+        logger.warning("sync of user %s failed: %s", request.user_id, failure, exc_info=True)
     with unit_of_work() as db:
         finished = db.get(SyncRun, run_id)
         assert finished is not None
@@ -259,4 +287,21 @@ def run_user_sync(request: RunRequest) -> RunRead:
             message=failure or report.message(),
             deletions_held=any(o.deletions_held for o in report.outcomes),
         )
+        finished.failure_kind = failure_kind.value if failure_kind else None
+        if failure_kind is ErrorClass.PERMANENT and failure is not None:
+            sync_control.record_permanent_failure(db, request.user_id, failure)
+        elif failure is None:
+            sync_control.record_success(db, request.user_id)
+        _observe(finished, report)
         return to_read(finished)
+
+
+def _observe(run: SyncRun, report: RunReport) -> None:
+    SYNC_RUNS.labels(run.status).inc()
+    if run.started_at is not None:
+        QUEUE_LAG.observe(max((run.started_at - run.queued_at).total_seconds(), 0.0))
+        if run.finished_at is not None:
+            SYNC_DURATION.observe((run.finished_at - run.started_at).total_seconds())
+    for outcome in report.outcomes:
+        for (direction, kind), amount in outcome.journal.counts.items():
+            SYNC_ITEMS.labels(outcome.entity, direction.value, kind.value).inc(amount)
