@@ -95,7 +95,7 @@ def test_filing_by_item_id_files_and_marks_the_emails_in_exchange(
             Library.libr_communicationid == filed[0]["communication_id"]
         )
     ).all()
-    assert sorted(attachments) == ["Geschäftsbedingungen.pdf", "prices.csv"]
+    assert set(attachments) == {"Geschäftsbedingungen.pdf", "prices.csv"}
 
     items = list(
         mailbox.outlook.fetch(
