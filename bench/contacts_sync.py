@@ -64,16 +64,21 @@ AGE_MINUTES = 15
 
 
 def _age_crm_rows(database: Any, minutes: int) -> None:
-    from sqlalchemy import update
+    from sqlalchemy import func, update
 
     from app.models.crm import CRM_TABLES
 
     with database.engine.begin() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         for table in CRM_TABLES:
             updated = next(c for c in table.columns if c.name.endswith("_updateddate"))
-            connection.execute(
-                update(table).values({updated: updated - timedelta(minutes=minutes)})
+            # SQLite keeps datetimes as text: its own function shifts them.
+            aged = (
+                func.datetime(updated, f"-{minutes} minutes")
+                if sqlite
+                else updated - timedelta(minutes=minutes)
             )
+            connection.execute(update(table).values({updated: aged}))
 
 
 class StatementCounter:
