@@ -25,6 +25,17 @@ def operation_of(body: bytes | str | None) -> str:
     return match.group(1).decode() if match else "unknown"
 
 
+class _ChunkedResponse(Response):
+    """Reads the body 64 KiB at a time where exchangelib asks for `iter_content()`.
+
+    exchangelib parses responses from `response.iter_content()`, whose default chunk is one
+    byte: on a large SyncFolderItems page that is millions of Python calls.
+    """
+
+    def iter_content(self, chunk_size: int | None = 65536, decode_unicode: bool = False) -> Any:
+        return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+
+
 class PoliteAdapter(HTTPAdapter):
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         operation = operation_of(request.body)
@@ -41,6 +52,7 @@ class PoliteAdapter(HTTPAdapter):
                 EWS_LATENCY.labels(operation).observe(time.perf_counter() - started)
         if response.status_code >= 400:
             EWS_ERRORS.labels(operation, f"http_{response.status_code}").inc()
+        response.__class__ = _ChunkedResponse
         return response
 
 
