@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # together (Exchange throttles clients that exceed its own budgets).
     ews_max_per_server: Annotated[int, Field(ge=1, le=1000)] = 16
     ews_max_per_mailbox: Annotated[int, Field(ge=1, le=100)] = 2
+    # With acks_late, Redis redelivers a job whose worker died once it has gone this long
+    # without an ack; it must exceed the longest run, or a live run's job is delivered twice.
+    broker_visibility_timeout: Annotated[int, Field(ge=1, le=86400)] = 3600
+    # A user's sync lock expires this long after its holder stopped renewing it (a dead
+    # worker): the user's next run can start no sooner.
+    user_lock_seconds: Annotated[int, Field(ge=2, le=3600)] = 120
+    # A transiently failed run is retried after this delay, doubling with each retry.
+    retry_base_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     # Each worker serves its Prometheus metrics on this port (0: off).
     worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     # The Outlook add-in's task pane loads Office.js from here (tests point it at a stand-in).

@@ -17,9 +17,6 @@ import redis
 
 from app.config import get_settings
 
-LOCK_TTL_SECONDS = 120
-_RENEW_EVERY_SECONDS = 30
-
 
 @contextmanager
 def user_lock(user_id: int) -> Iterator[bool]:
@@ -27,7 +24,9 @@ def user_lock(user_id: int) -> Iterator[bool]:
     settings = get_settings()
     redis_url = settings.effective_redis_url
     if redis_url:
-        with _redis_lock(redis.Redis.from_url(redis_url), f"crmsync:lock:user:{user_id}") as held:
+        client = redis.Redis.from_url(redis_url)
+        name = f"crmsync:lock:user:{user_id}"
+        with _redis_lock(client, name, settings.user_lock_seconds) as held:
             yield held
     else:
         lock_dir = settings.data_dir / "locks"
@@ -37,15 +36,16 @@ def user_lock(user_id: int) -> Iterator[bool]:
 
 
 @contextmanager
-def _redis_lock(client: redis.Redis, name: str) -> Iterator[bool]:
-    lock = client.lock(name, timeout=LOCK_TTL_SECONDS, blocking=False)
+def _redis_lock(client: redis.Redis, name: str, ttl_seconds: int) -> Iterator[bool]:
+    lock = client.lock(name, timeout=ttl_seconds, blocking=False)
     if not lock.acquire():
         yield False
         return
     stop = threading.Event()
 
     def renew() -> None:
-        while not stop.wait(_RENEW_EVERY_SECONDS):
+        # Renewed three times per lifetime, so one late renewal does not lose the lock.
+        while not stop.wait(ttl_seconds / 3):
             lock.reacquire()
 
     renewer = threading.Thread(target=renew, name=f"renew {name}", daemon=True)

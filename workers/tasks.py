@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.config import get_settings
 from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.kit.jobs import DEFAULT_EXPIRY_SECONDS
@@ -22,17 +23,21 @@ MAX_TRANSIENT_RETRIES = 5
 
 
 def retry_delay_seconds(retries: int) -> int:
-    """Back-off between retries of a transiently failed run: 30 s doubling, at most 15 min."""
-    return int(min(30 * 2**retries, 900))
+    """Back-off between retries of a transiently failed run: doubling, at most 15 min."""
+    return int(min(get_settings().retry_base_seconds * 2**retries, 900))
 
 
-@app.task(name="sync.user", bind=True, acks_late=True, expires=DEFAULT_EXPIRY_SECONDS)
+@app.task(
+    name="sync.user",
+    bind=True,
+    acks_late=True,
+    expires=DEFAULT_EXPIRY_SECONDS,
+    max_retries=MAX_TRANSIENT_RETRIES,
+)
 def sync_user(self: Any, user_id: int, run_id: int | None = None, trigger: str = "manual") -> None:
     with user_lock(user_id) as held:
         if not held:
-            logger.info("user %s is already being synchronized; skipping", user_id)
-            if run_id is not None:
-                close_skipped_run(run_id, "another run of this user was in progress")
+            _leave_to_lock_holder(user_id, run_id, trigger)
             return
         try:
             run = run_user_sync(RunRequest(user_id=user_id, run_id=run_id, trigger=trigger))
@@ -50,6 +55,21 @@ def sync_user(self: Any, user_id: int, run_id: int | None = None, trigger: str =
             args=[user_id, retry_run_id, "retry"],
             countdown=delay,
             expires=delay + DEFAULT_EXPIRY_SECONDS,
+        )
+
+
+def _leave_to_lock_holder(user_id: int, run_id: int | None, trigger: str) -> None:
+    logger.info("user %s is already being synchronized; skipping", user_id)
+    if run_id is None:
+        return
+    if close_skipped_run(run_id, "another run of this user was in progress") == RunStatus.RUNNING:
+        # The broker redelivered this job: its worker died before its lock expired, or its run
+        # outlasted the visibility timeout. Dropped, a dead worker's run would stay Running and
+        # no run of the user could be queued again; so the job comes back once the lock could
+        # have expired, and then redoes the run (recorded as a new one, see start_run).
+        wait = get_settings().user_lock_seconds
+        sync_user.apply_async(
+            (user_id, run_id, trigger), countdown=wait, expires=wait + DEFAULT_EXPIRY_SECONDS
         )
 
 

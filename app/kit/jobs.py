@@ -31,9 +31,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # kombu's SQLAlchemy transport polls its table; once a second keeps the demo snappy.
         config["broker_transport_options"] = {"polling_interval": 1.0}
     else:
-        # acks_late: a message is redelivered only after this long without an ack, so it must
-        # exceed the longest run.
-        config["broker_transport_options"] = {"visibility_timeout": 3600}
+        # acks_late: a message is redelivered only after this long without an ack.
+        config["broker_transport_options"] = {
+            "visibility_timeout": settings.broker_visibility_timeout
+        }
     return config
 
 

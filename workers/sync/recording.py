@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.models.sync import RunStatus, SyncRun
 
+ABANDONED_MESSAGE = "its worker stopped before the run finished"
+
 
 def start_run(db: Session, user_id: int, run_id: int | None, trigger: str) -> SyncRun:
-    """Marks the queued run as running, or records a new one (CLI runs are never queued)."""
+    """Marks the job's queued run as running, or records a new run.
+
+    Called under the user's lock, so a run of the user still marked Running belongs to a worker
+    that died mid-run: it is closed as Interrupted. When the job carries such a run (the broker
+    redelivered the dead worker's job) or an already finished one (a job delivered twice), the
+    redo is recorded as a run of its own. CLI runs are never queued, so they are new too.
+    """
+    for abandoned in db.scalars(
+        select(SyncRun).where(SyncRun.user_id == user_id, SyncRun.status == RunStatus.RUNNING)
+    ).all():
+        finish_run(abandoned, RunStatus.INTERRUPTED, abandoned.counts, ABANDONED_MESSAGE)
     run = db.get(SyncRun, run_id) if run_id is not None else None
-    if run is None:
-        run = SyncRun(user_id=user_id, status=RunStatus.RUNNING, trigger=trigger, counts={})
+    if run is None or run.status != RunStatus.QUEUED:
+        run = SyncRun(user_id=user_id, trigger=trigger, counts={})
         db.add(run)
     run.status = RunStatus.RUNNING
     run.started_at = utc_now()
@@ -38,12 +51,19 @@ def finish_run(
     run.finished_at = utc_now()
 
 
-def close_skipped_run(run_id: int, reason: str) -> None:
-    """A queued run that will not execute must not stay queued, or no run could be queued again."""
+def close_skipped_run(run_id: int, reason: str) -> RunStatus | None:
+    """Closes a queued run that will not execute, or no run could be queued again.
+
+    Returns the run's status afterwards (None when it is gone): Running means another job is
+    carrying it out, or was until its worker died.
+    """
     with unit_of_work() as db:
         run = db.get(SyncRun, run_id)
-        if run is not None and run.status == RunStatus.QUEUED:
+        if run is None:
+            return None
+        if run.status == RunStatus.QUEUED:
             finish_run(run, RunStatus.INTERRUPTED, counts={}, message=f"skipped: {reason}")
+        return RunStatus(run.status)
 
 
 def queue_retry_run(user_id: int) -> int:
