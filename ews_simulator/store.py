@@ -42,6 +42,10 @@ class Attachment:
     last_modified: datetime = field(default_factory=utcnow)
 
 
+ANY_PROPERTY = frozenset({"*"})
+CHANGE_HISTORY = 64
+
+
 @dataclass
 class Item:
     id: str
@@ -60,9 +64,27 @@ class Item:
     master_id: str | None = None
     instance_index: int | None = None
 
-    def touch(self) -> None:
+    # (change key, properties that change set), oldest first: how AutoResolve tells a stale
+    # change key whose update touches only untouched properties from a real conflict.
+    history: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.history:
+            self.history.append((self.change_key, ANY_PROPERTY))
+
+    def touch(self, changed: frozenset[str] = ANY_PROPERTY) -> None:
         self.change_key = new_change_key()
         self.last_modified = utcnow()
+        self.history.append((self.change_key, changed))
+        del self.history[:-CHANGE_HISTORY]
+
+    def changed_since(self, change_key: str) -> frozenset[str]:
+        """Properties changed after the version `change_key` names; all, if it is unknown."""
+        keys = [key for key, _ in self.history]
+        if change_key not in keys:
+            return ANY_PROPERTY
+        later = self.history[keys.index(change_key) + 1 :]
+        return frozenset().union(*(changed for _, changed in later))
 
 
 CHANGE_CREATE = "Create"
@@ -151,8 +173,10 @@ class Mailbox:
         self.item_folder[item.id] = folder.id
         folder.record(item.id, CHANGE_CREATE)
 
-    def updated(self, item: Item, change: str = CHANGE_UPDATE) -> None:
-        item.touch()
+    def updated(
+        self, item: Item, change: str = CHANGE_UPDATE, properties: frozenset[str] = ANY_PROPERTY
+    ) -> None:
+        item.touch(properties)
         self.folders[item.folder_id].record(item.id, change)
 
     def remove_item(self, item: Item) -> None:

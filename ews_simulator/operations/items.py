@@ -24,7 +24,7 @@ from ews_simulator.operations.base import (
 )
 from ews_simulator.paths import parse_path
 from ews_simulator.soap import EwsError
-from ews_simulator.store import CHANGE_READ_FLAG, Item, Mailbox, new_id
+from ews_simulator.store import ANY_PROPERTY, CHANGE_READ_FLAG, Item, Mailbox, new_id
 from ews_simulator.xml import Element, find_m, find_t, local, m, t
 
 DEFAULT_FOLDER = {
@@ -127,9 +127,19 @@ def get_item(ctx: OperationContext) -> Element:
     return each("GetItem", required_m(ctx.body, "ItemIds"), one)
 
 
-def _check_change_key(item: Item, id_el: Element, resolution: str) -> None:
+def _check_change_key(
+    item: Item, id_el: Element, resolution: str, properties: frozenset[str]
+) -> None:
+    """Exchange's rules for a change key older than the item's.
+
+    NeverOverwrite refuses any stale key; AutoResolve refuses one only when the update sets a
+    property changed since that version; AlwaysOverwrite applies the update regardless.
+    """
     sent = id_el.get("ChangeKey")
-    if sent and sent != item.change_key and resolution == "NeverOverwrite":
+    if not sent or sent == item.change_key or resolution == "AlwaysOverwrite":
+        return
+    changed = item.changed_since(sent)
+    if resolution == "NeverOverwrite" or "*" in changed or changed & properties:
         raise EwsError(
             "ErrorIrresolvableConflict",
             "The send or update operation could not be performed because the change key passed "
@@ -147,12 +157,15 @@ def update_item(ctx: OperationContext) -> Element:
             raise EwsError(injected, "Injected fault.")
         id_el = change[0]
         item = resolve_item_id(ctx.mailbox, id_el)
-        _check_change_key(item, id_el, resolution)
+        updates = find_t(change, "Updates")
+        touched = frozenset(
+            parse_path(update[0]).name for update in (updates if updates is not None else ())
+        )
+        _check_change_key(item, id_el, resolution, touched)
         master = calendar.master_of(ctx.mailbox, item)
         if item.master_id is not None and item.instance_index is not None:
             # Changing an occurrence turns it into an exception of its series.
             item = calendar.make_exception(master, item.instance_index)
-        updates = find_t(change, "Updates")
         changed: set[str] = set()
         for update in updates if updates is not None else ():
             changed |= _apply_update(item, update)
@@ -164,7 +177,7 @@ def update_item(ctx: OperationContext) -> Element:
             item.touch()
             calendar.validate(item)
         kind = CHANGE_READ_FLAG if changed == {"IsRead"} else "Update"
-        ctx.mailbox.updated(master, kind)
+        ctx.mailbox.updated(master, kind, touched if item is master else ANY_PROPERTY)
         conflicts = m("ConflictResults")
         conflicts.append(t("Count", "0"))
         return [items_container(id_only(item)), conflicts]

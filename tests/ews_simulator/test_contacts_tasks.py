@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from exchangelib import Account, Contact, EWSDateTime, ExtendedProperty, Q, Task
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 
@@ -163,3 +164,32 @@ def test_move_and_copy(account: Account) -> None:
     contact.move(to_folder=folder)
     assert account.contacts.all().count() == 0
     assert folder.all().count() == 2
+
+
+def test_auto_resolve_refuses_only_a_real_conflict(account: Account) -> None:
+    """A stale change key fails under AutoResolve only when the update sets a property that
+    changed since; NeverOverwrite refuses any stale key; AlwaysOverwrite none."""
+    from exchangelib.errors import ErrorIrresolvableConflict
+    from exchangelib.items import ALWAYS_OVERWRITE, AUTO_RESOLVE, NEVER_OVERWRITE
+
+    contact = Contact(account=account, folder=account.contacts, display_name="A", surname="A")
+    contact.save()
+    stale = contact.changekey
+    fresh = account.contacts.get(id=contact.id)
+    fresh.job_title = "Changed elsewhere"
+    fresh.save(update_fields=["job_title"])
+
+    def update(field: str, value: str, resolution: str) -> None:
+        item = Contact(id=contact.id, changekey=stale)
+        setattr(item, field, value)
+        account.bulk_update([(item, [field])], conflict_resolution=resolution)
+
+    update("department", "Sales", AUTO_RESOLVE)
+    # exchangelib raises this error rather than returning it per item.
+    with pytest.raises(ErrorIrresolvableConflict):
+        update("job_title", "Mine", AUTO_RESOLVE)
+    with pytest.raises(ErrorIrresolvableConflict):
+        update("office", "B2", NEVER_OVERWRITE)
+    update("job_title", "Mine", ALWAYS_OVERWRITE)
+    final = account.contacts.get(id=contact.id)
+    assert (final.job_title, final.department) == ("Mine", "Sales")
