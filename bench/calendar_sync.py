@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.contacts_sync import AGE_MINUTES, _age_crm_rows, _drop, _prepare_environment
+from bench.report import Report
 
 BATCH = 100
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -164,16 +165,23 @@ def run(appointments: int, series: int, tasks: int) -> None:
     )
     first_total = sum(first_requests.values())
     incremental_total = sum(incremental_requests.values())
-    print("\ntargets (issue 5, as for contacts):")
-    print(
-        f"  incremental time {incremental_time:.2f} s = {incremental_time / first_time:.1%}"
-        " of the first sync (target < 5%)"
+    share = incremental_time / first_time
+    report = Report(f"calendar {appointments} appointments ({series} series) + {tasks} tasks")
+    report.add("first sync", f"{first_time:.1f} s, {first_total} EWS requests")
+    report.add(
+        "first sync EWS requests / minimum",
+        f"{first_total}/{minimum} = {first_total / minimum:.2f}x",
+        "<= 1.2x",
+        first_total / minimum <= 1.2,
     )
-    print(f"  incremental EWS requests {incremental_total} (target < 10)")
-    print(
-        f"  first sync EWS requests {first_total}, minimum {minimum}: "
-        f"{first_total / minimum:.2f}x (target <= 1.2x)"
+    report.add(
+        "incremental (5+5) time / first",
+        f"{incremental_time:.2f} s = {share:.1%}",
+        "< 5%",
+        share < 0.05,
     )
+    report.add("incremental EWS requests", str(incremental_total), "< 10", incremental_total < 10)
+    report.save()
 
 
 if __name__ == "__main__":

@@ -19,11 +19,13 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.report import Report
 
 
 def _prepare_environment(database_url: str | None) -> str | None:
@@ -155,8 +157,10 @@ def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> 
                 )
                 flag_person(db, user_id, person.pers_personid)
         sim.seed(smtp, contacts=contacts, seed=1)
-        print(f"setup: {persons} CRM persons, {contacts} Outlook contacts "
-              f"({time.perf_counter() - started:.1f} s)")
+        print(
+            f"setup: {persons} CRM persons, {contacts} Outlook contacts "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
 
         statements = StatementCounter()
         event.listen(database.engine, "before_cursor_execute", statements)
@@ -203,18 +207,29 @@ def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> 
         )
 
     total = persons + contacts
-    minimum = math.ceil(total / 100) + math.ceil(persons / 100) + math.ceil(contacts / 100)
+    # Listing every item, creating the CRM's persons in Outlook and reading them back, in
+    # 100-item requests.
+    minimum = math.ceil(total / 100) + math.ceil(persons / 100) + math.ceil(persons / 100)
     first_total = sum(first_requests.values())
-    print(f"\n(CRM rows aged {AGE_MINUTES} min between the runs, as the sync interval would)")
-    print("\ntargets:")
+    incremental_total = sum(incremental_requests.values())
     share = incremental_time / first_time
-    print(f"  incremental / first time: {share:.1%} (target < 5%)")
-    print(f"  incremental EWS requests: {sum(incremental_requests.values())} (target < 10)")
-    print(
-        f"  first sync EWS requests: {first_total} vs minimum with 100-item batches "
-        f"{minimum} (list {total}, create {persons} in Outlook, read back {contacts} updated "
-        f"company links): ratio {first_total / minimum:.2f} (target <= 1.2)"
+    print(f"\n(CRM rows aged {AGE_MINUTES} min between the runs, as the sync interval would)")
+    report = Report(f"contacts {persons}+{contacts}")
+    report.add("first sync", f"{first_time:.1f} s, {first_total} EWS requests")
+    report.add(
+        "first sync EWS requests / minimum",
+        f"{first_total}/{minimum} = {first_total / minimum:.2f}x",
+        "<= 1.2x",
+        first_total / minimum <= 1.2,
     )
+    report.add(
+        f"incremental ({changes}+{changes}) time / first",
+        f"{incremental_time:.2f} s = {share:.1%}",
+        "< 5%",
+        share < 0.05,
+    )
+    report.add("incremental EWS requests", str(incremental_total), "< 10", incremental_total < 10)
+    report.save()
 
 
 if __name__ == "__main__":

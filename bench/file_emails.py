@@ -25,6 +25,8 @@ from email.utils import format_datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.report import Report
+
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SENDERS = 20
 # Every email carries a letterhead logo shared by all (stored once) and a report of its own.
@@ -160,6 +162,10 @@ def run(count: int, batch: int) -> None:
     print(f"  {total / count:.3f} EWS requests per email ({total} in all)")
     print("  by operation: " + ", ".join(f"{op} {n}" for op, n in sorted(requests.items())))
     print(f"  {attachments} attachment rows, {distinct} distinct contents in the content store")
+    report = Report(f"filing {count} emails")
+    report.add("emails per second", f"{count / elapsed:.1f}")
+    report.add("EWS requests per email", f"{total / count:.3f}")
+    report.save()
 
 
 def main() -> None:

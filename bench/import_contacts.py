@@ -73,6 +73,7 @@ def main() -> None:
     from app.db import get_database, unit_of_work
     from app.imports import service
     from app.imports.parsers import ContactFile
+    from bench.report import Report
 
     if args.batch_size:
         service.BATCH_SIZE = args.batch_size
@@ -89,6 +90,7 @@ def main() -> None:
     print(f"database: {database.engine.url.render_as_string(hide_password=True)}")
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
+    report = Report(f"import {args.rows:,} CSV rows")
     for label in ("first run", "second run (all duplicates)"):
         with unit_of_work(database) as db:
             job = service.create_import(
@@ -108,6 +110,9 @@ def main() -> None:
             f"report {report_bytes / 1e6:.1f} MB in {time.perf_counter() - report_started:.1f} s"
         )
         print(f"  peak RSS {peak_kb / 1024:.0f} MB (before importing: {baseline_kb / 1024:.0f} MB)")
+        report.add(f"{label} rows per second", f"{result.rows_done / elapsed:,.0f}")
+    report.add("peak memory (RSS)", f"{peak_kb / 1024:.0f} MB, {baseline_kb / 1024:.0f} MB before")
+    report.save()
     database.dispose()
 
 
