@@ -122,7 +122,12 @@ def test_the_tag_look_up_adopts_an_item_an_interrupted_run_created() -> None:
     assert target.exchange.live_ids() == [remote_id]
     assert target.exchange.items[remote_id].record["note"] == "current"
     assert target.links[crm_id].remote_id == remote_id
-    assert any("older" in entry.message for entry in result.journal.entries)
+    [conflict] = target.db.committed.conflicts
+    assert (conflict.field, conflict.crm_value, conflict.outlook_value) == (
+        "note",
+        "current",
+        "older",
+    )
 
 
 def test_a_complete_listing_needs_no_tag_look_up() -> None:

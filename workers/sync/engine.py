@@ -29,6 +29,7 @@ from workers.sync.planner import (
     ConflictRecord,
     CreateInCrm,
     CreateInOutlook,
+    Decider,
     DeleteInCrm,
     DeleteInOutlook,
     Direction,
@@ -44,6 +45,7 @@ from workers.sync.planner import (
     UpdateCrm,
     UpdateOutlook,
 )
+from workers.sync.records import is_empty
 
 __all__ = [
     "ActionKind",
@@ -306,14 +308,7 @@ class _Executor:
             yield from _chunks(group, self.batch_size)
 
     def _apply(self, batch: Sequence[Reconcile | Remove | Hold]) -> None:
-        conflicts = [conflict for action in batch for conflict in action.conflicts]
-        if conflicts:
-            # Kept before anything is overwritten: a crash must not lose a value unrecorded.
-            self.links.record_conflicts(conflicts)
-            self.links.commit()
-            self.journal.conflicts.extend(conflicts)
-            for conflict in conflicts:
-                self.journal.count(_APPLIED_FLOW[conflict.applied], Outcome.CONFLICTS)
+        self._record_conflicts([conflict for action in batch for conflict in action.conflicts])
         progress = [_Progress.start(action) for action in batch]
         self._create_in_outlook(progress)
         self._update_outlook(progress)
@@ -323,6 +318,16 @@ class _Executor:
         for item in progress:
             self._store_link(item)
         self.links.commit()
+
+    def _record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None:
+        """Keep conflicts before anything is overwritten: a crash must not lose a value unseen."""
+        if not conflicts:
+            return
+        self.links.record_conflicts(conflicts)
+        self.links.commit()
+        self.journal.conflicts.extend(conflicts)
+        for conflict in conflicts:
+            self.journal.count(_APPLIED_FLOW[conflict.applied], Outcome.CONFLICTS)
 
     # --- Exchange ------------------------------------------------------------------------
 
@@ -362,6 +367,7 @@ class _Executor:
     def _adopt(self, adopted: Sequence[tuple[_Progress, CreateInOutlook, RemoteItem]]) -> None:
         """Take over items an interrupted run created, bringing them to the planned values."""
         updates: list[tuple[_Progress, UpdateOutlook]] = []
+        conflicts: list[ConflictRecord] = []
         for item, write, existing in adopted:
             item.remote_id, item.change_key = existing.remote_id, existing.change_key
             changes = {
@@ -369,16 +375,21 @@ class _Executor:
                 for name, value in write.record.items()
                 if name not in existing.record or existing.record[name] != value
             }
-            if changes:
-                overwritten = {name: existing.record.get(name) for name in changes}
-                message = f"adopted an item an interrupted run created; overwrote {overwritten}"
-                self.journal.log(
-                    LogLevel.WARNING,
-                    ActionKind.CREATE_IN_OUTLOOK,
-                    message,
-                    crm_id=item.crm_id,
-                    remote_id=item.remote_id,
+            conflicts.extend(
+                ConflictRecord(
+                    write.tag,
+                    existing.remote_id,
+                    name,
+                    value,
+                    existing.record[name],
+                    None,
+                    Applied.CRM,
+                    Decider.RECOVERY,
                 )
+                for name, value in changes.items()
+                if not is_empty(existing.record.get(name))
+            )
+            if changes:
                 updates.append(
                     (item, UpdateOutlook(existing.remote_id, existing.change_key, changes))
                 )
@@ -386,6 +397,7 @@ class _Executor:
                 self._done(
                     item, ActionKind.CREATE_IN_OUTLOOK, "adopted an item an interrupted run created"
                 )
+        self._record_conflicts(conflicts)
         results = _bulk(self.remote.update_many, [update for _, update in updates])
         for (item, _), result in zip(updates, results, strict=True):
             if isinstance(result, Exception):

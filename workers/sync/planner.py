@@ -98,6 +98,9 @@ class Decider(StrEnum):
     REVIEW = "review"
     DIRECTION = "direction"
     ADMIN = "admin"
+    # The executor adopted an Outlook item an interrupted run had created for a CRM item and
+    # brought it to the CRM's values.
+    RECOVERY = "recovery"
 
 
 @dataclass(frozen=True)
@@ -512,8 +515,17 @@ class _Planner:
         deleted = Side.CRM if pair.crm.gone else Side.OUTLOOK
         survivor = pair.remote if pair.crm.gone else pair.crm
         survivor_record = survivor.record or {}
-        if link.pending:
-            return self._recreate(pair, deleted, survivor_record, ())  # the admin kept the item
+        if link.pending:  # the admin kept the item; their values beat later edits, recorded
+            overwritten = [
+                name
+                for name, value in link.pending.items()
+                if survivor_record.get(name) != value
+                and _edited(survivor.value(name, link.base), link.base.get(name, _UNKNOWN))
+            ]
+            conflicts = self._deletion_conflicts(
+                pair, deleted, survivor_record, overwritten, Applied.PENDING, Decider.ADMIN
+            )
+            return self._recreate(pair, deleted, survivor_record, conflicts)
         edited = sorted(
             name
             for name in set(link.base) | set(survivor_record)
@@ -531,25 +543,38 @@ class _Planner:
         else:
             winner, decider = self._deletion_winner(deleted), Decider(self.policy.conflict_policy)
         applied = Applied.NOTHING if winner is None else Applied(winner.value)
-        conflicts = tuple(
-            ConflictRecord(
-                pair.crm_id,
-                pair.remote_id,
-                name,
-                None if deleted is Side.CRM else survivor_record.get(name),
-                None if deleted is Side.OUTLOOK else survivor_record.get(name),
-                link.base.get(name),
-                applied,
-                decider,
-                deleted,
-            )
-            for name in edited
+        conflicts = self._deletion_conflicts(
+            pair, deleted, survivor_record, edited, applied, decider
         )
         if winner is None:
             return Hold(_held(link), link, conflicts)
         if winner is deleted:
             return self._delete_survivor(link, pair, deleted, conflicts)
         return self._recreate(pair, deleted, survivor_record, conflicts)
+
+    @staticmethod
+    def _deletion_conflicts(
+        pair: _Pair,
+        deleted: Side,
+        survivor_record: Record,
+        names: Iterable[str],
+        applied: Applied,
+        decider: Decider,
+    ) -> tuple[ConflictRecord, ...]:
+        return tuple(
+            ConflictRecord(
+                pair.crm_id,
+                pair.remote_id,
+                name,
+                None if deleted is Side.CRM else survivor_record.get(name),
+                None if deleted is Side.OUTLOOK else survivor_record.get(name),
+                pair.base.get(name),
+                applied,
+                decider,
+                deleted,
+            )
+            for name in names
+        )
 
     def _deletion_winner(self, deleted: Side) -> Side | None:
         """The side whose intent wins a deletion-against-edit conflict; None: hold for review."""
