@@ -86,6 +86,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.world = World(policy, seed)
         self.uids = itertools.count()
         self.unflagged: set[str] = set()  # may be flagged again
+        self.rebuilding = False  # links lost, not yet rebuilt by a complete run
 
     def new_record(self, data: st.DataObject) -> dict[str, Value]:
         record: dict[str, Value] = {"uid": f"u{next(self.uids)}"}
@@ -121,7 +122,8 @@ class SyncMachine(RuleBasedStateMachine):
     def delete_or_unflag_in_crm(self, data: st.DataObject) -> None:
         crm_id = data.draw(st.sampled_from(self.world.crm.live_ids()))
         self.world.crm.user_set_live(crm_id, False)
-        self.unflagged.add(crm_id)
+        if not self.rebuilding:
+            self.unflagged.add(crm_id)
 
     @precondition(lambda self: self.unflagged)
     @rule(data=st.data())
@@ -160,12 +162,15 @@ class SyncMachine(RuleBasedStateMachine):
             crash_after=crash_after,
         )
         self.check_overwrites_are_recorded(outcome)
+        if outcome.result is not None and outcome.result.may_advance_sync_state:
+            self.rebuilding = False
 
     @rule()
     def lose_sync_state(self) -> None:
         # A person out of scope while the state is rebuilt cannot be matched, so flagging it
         # again afterwards would rightly make a second copy: the model keeps such rows gone.
         self.unflagged.clear()
+        self.rebuilding = True
         self.world.reset_state()
 
     @rule(take_crm=st.booleans())
