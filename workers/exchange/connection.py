@@ -136,6 +136,9 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str]:
         return ErrorClass.PERMANENT, f"Exchange front end refused the request: {exc}"
     if isinstance(exc, ErrorServerBusy | RateLimitError):
         return ErrorClass.TRANSIENT, "Exchange is throttling requests (ErrorServerBusy)"
+    if isinstance(exc, ErrorTimeoutExpired) and "ConnectionError" in str(exc):
+        # exchangelib re-raises a refused or dropped connection as a timeout.
+        return ErrorClass.TRANSIENT, "cannot reach the EWS endpoint (connection refused or lost)"
     if isinstance(exc, ErrorMailboxStoreUnavailable | ErrorTimeoutExpired):
         return ErrorClass.TRANSIENT, f"Exchange is temporarily unavailable: {exc}"
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
