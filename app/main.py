@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.addin import endpoints as addin_endpoints
@@ -39,6 +42,19 @@ API_PREFIX = "/api/v1"
 logger = logging.getLogger("crmsync.api")
 
 
+class ValidationProblem(BaseModel):
+    loc: str
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: `detail` for people; `errors` for programs (absent when a service refused)."""
+
+    detail: str
+    errors: list[ValidationProblem] = []
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -46,11 +62,31 @@ def _location(loc: tuple[int | str, ...]) -> str:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
-        {"loc": _location(tuple(error["loc"])), "msg": error["msg"], "type": error["type"]}
+        ValidationProblem(loc=_location(tuple(error["loc"])), msg=error["msg"], type=error["type"])
         for error in exc.errors()
     ]
-    detail = "; ".join(f"{p['loc']}: {p['msg']}" for p in problems)
-    return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+    detail = "; ".join(f"{p.loc}: {p.msg}" for p in problems)
+    body = ValidationErrorBody(detail=detail, errors=problems)
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """Every operation's 422 refers to FastAPI's HTTPValidationError component; make it describe
+    the body _validation_error really sends, so clients and schema checks can rely on it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        components = document["components"]["schemas"]
+        body = ValidationErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs"))
+        components["HTTPValidationError"] = body
+        del components["ValidationError"]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -62,6 +98,15 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the request carried (an id beyond its integer range, a NUL
+    in a text): invalid input, not a server fault."""
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    body = ValidationErrorBody(detail=f"a value in the request cannot be stored: {reason}")
+    return JSONResponse(body.model_dump(), status_code=422)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -102,8 +147,10 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected_error)
     app.middleware("http")(_measure)
+    _document_validation_errors(app)
 
     app.include_router(ops_endpoints.router)
     app.include_router(addin_endpoints.pages)

@@ -34,7 +34,9 @@ def verify(secret_key: str, link: str, now: datetime) -> str:
     """The subject of a genuine, unexpired link."""
     payload, _, signature = link.rpartition(".")
     subject, _, expires = payload.partition(".")
-    if not hmac.compare_digest(signature, _signature(secret_key, payload)) or not expires:
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a link may carry.
+    genuine = hmac.compare_digest(signature.encode(), _signature(secret_key, payload).encode())
+    if not genuine or not expires:
         raise Unauthorized("this manifest link is not one crmsync signed; get a new one")
     if int(expires) < now.timestamp():
         raise Unauthorized("this manifest link has expired; get a new one from GET /api/v1/addin")
