@@ -28,8 +28,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "timezone": "UTC",
     }
     if settings.embedded:
-        # kombu's SQLAlchemy transport polls its table; once a second keeps the demo snappy.
-        config["broker_transport_options"] = {"polling_interval": 1.0}
+        # kombu's SQLAlchemy transport hands its options to create_engine: the API, the worker
+        # and the scheduler share one SQLite file, so a writer waits for another, not fails.
+        config["broker_transport_options"] = {"connect_args": {"timeout": 30}}
     else:
         # acks_late: a message is redelivered only after this long without an ack.
         config["broker_transport_options"] = {
