@@ -285,6 +285,7 @@ class FakeExchange:
                 continue
             before = dict(item.record)
             item.record.update(write.changes)
+            item.tag = write.retag or item.tag
             self._touch(item)
             self.overwrites.append(Overwrite("outlook", write.remote_id, before, dict(item.record)))
             results.append(item.change_key)

@@ -304,6 +304,33 @@ def test_a_recreated_outlook_item_replaces_the_deleted_one_after_a_crash() -> No
     assert (action.remote_id, action.crm_write, action.remote_write) == ("r2", None, None)
 
 
+def test_an_item_matched_by_keys_to_another_crm_item_gets_that_items_tag() -> None:
+    # r9 carries the tag of c7, which is linked to r1 (r9 is a copy); it matches c1 by email.
+    result = plan(
+        [link("c7", "r1", change_key="ck2")],
+        [crm("c1")],
+        [remote("r9", tag="c7"), remote("r1")],
+    )
+    action = only(result)
+    assert isinstance(action, Reconcile) and (action.crm_id, action.remote_id) == ("c1", "r9")
+    assert action.remote_write == UpdateOutlook("r9", "ck2", {}, retag="c1")
+
+
+@pytest.mark.parametrize("complete", [False, True])
+def test_an_orphan_whose_crm_item_is_gone_is_removed_with_its_values_logged(
+    complete: bool,
+) -> None:
+    gone = [] if complete else [("c7", None)]
+    action = only(
+        plan(crm_items=gone, remote_items=[remote("r9", tag="c7")], crm_complete=complete)
+    )
+    assert isinstance(action, Remove) and action.link is None
+    assert action.remote_write == DeleteInOutlook("r9")
+    assert {(c.field, c.outlook_value, c.decided_by) for c in action.conflicts} == {
+        (name, value, Decider.RECOVERY) for name, value in BASE.items()
+    }
+
+
 def test_a_tag_naming_a_crm_item_this_run_did_not_list_waits() -> None:
     action = only(plan(remote_items=[remote("r9", tag="c7")]))
     assert isinstance(action, Skip) and "c7" in action.reason

@@ -130,7 +130,7 @@ class RemoteSide(Protocol):
         """Create the items, stamping each with its tag."""
 
     def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
-        """Apply the changes; return each item's new change key."""
+        """Apply the changes (and a new tag where `retag` is set); return new change keys."""
 
     def delete_many(self, items: Sequence[DeleteInOutlook]) -> Sequence[Exception | None]: ...
 
@@ -221,7 +221,14 @@ class _Progress:
     def start(cls, action: Reconcile | Remove | Hold) -> _Progress:
         if isinstance(action, Reconcile):
             return cls(action, action.crm_id, action.remote_id, action.change_key)
-        return cls(action, action.link.crm_id, action.link.remote_id, action.link.change_key)
+        if action.link is not None:
+            return cls(action, action.link.crm_id, action.link.remote_id, action.link.change_key)
+        orphan = (
+            action.remote_write.remote_id
+            if isinstance(action, Remove) and action.remote_write
+            else None
+        )
+        return cls(action, None, orphan, None)
 
 
 _T = TypeVar("_T")
@@ -472,7 +479,7 @@ class _Executor:
                 self._log(item, LogLevel.WARNING, ActionKind.HOLD, "conflict held for review")
             self.journal.count(Direction.BOTH, Outcome.SKIPPED)
         elif isinstance(action, Remove):
-            if item.crm_written and item.remote_written:
+            if item.crm_written and item.remote_written and action.link is not None:
                 self.links.delete(action.link)
                 if action.crm_write is None and action.remote_write is None:
                     self._log(item, LogLevel.INFO, ActionKind.DROP_LINK, "deleted on both sides")

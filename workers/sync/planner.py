@@ -98,8 +98,8 @@ class Decider(StrEnum):
     REVIEW = "review"
     DIRECTION = "direction"
     ADMIN = "admin"
-    # The executor adopted an Outlook item an interrupted run had created for a CRM item and
-    # brought it to the CRM's values.
+    # An Outlook item an interrupted run had created for a CRM item was adopted (and brought to
+    # the CRM's values) or, its CRM item being gone, removed.
     RECOVERY = "recovery"
 
 
@@ -178,6 +178,9 @@ class UpdateOutlook:
     remote_id: str
     change_key: str | None
     changes: Record
+    # Re-stamp the item's tag: it named another CRM item (a stale tag would pair it wrongly
+    # after a state reset).
+    retag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,9 +259,13 @@ class Reconcile:
 
 @dataclass(frozen=True)
 class Remove:
-    """Propagate a deletion (or none, when both sides are gone) and drop the link."""
+    """Propagate a deletion (or none, when both sides are gone) and drop the link.
 
-    link: LinkState
+    Without a link it removes an orphan: an Outlook item a failed run created for a CRM item
+    that has gone since.
+    """
+
+    link: LinkState | None
     crm_write: DeleteInCrm | None = None
     remote_write: DeleteInOutlook | None = None
     conflicts: tuple[ConflictRecord, ...] = ()
@@ -418,6 +425,7 @@ class _Pair:
     remote: _Seen
     base: Record
     pending: Record
+    retag: bool = False  # the Outlook item carries another CRM item's tag
 
 
 class _Planner:
@@ -444,6 +452,7 @@ class _Planner:
         # create and the link save leaves them behind; they are adopted instead of duplicated.
         self.orphans: dict[str, RemoteItem] = {}
         self.adopted: set[str] = set()
+        self.orphan_removals: list[Action] = []
         for remote_id in sorted(remote_changes):
             item = remote_changes[remote_id]
             if item and item.tag and remote_id not in self.linked_remote:
@@ -457,6 +466,7 @@ class _Planner:
             if action is not None:
                 (disappearing if is_disappearance else kept).append(action)
         kept.extend(self._plan_unlinked())
+        disappearing.extend(self.orphan_removals)
         guard = self._guard(disappearing)
         if guard.tripped:
             disappearing = [self._withheld(action, guard) for action in disappearing]
@@ -676,8 +686,13 @@ class _Planner:
             target=target,
             crm_write=UpdateCrm(pair.crm_id, crm_changes) if crm_changes else None,
             remote_write=(
-                UpdateOutlook(pair.remote_id, pair.change_key, remote_changes)
-                if remote_changes
+                UpdateOutlook(
+                    pair.remote_id,
+                    pair.change_key,
+                    remote_changes,
+                    retag=pair.crm_id if pair.retag else None,
+                )
+                if remote_changes or pair.retag
                 else None
             ),
             conflicts=tuple(conflicts),
@@ -768,6 +783,9 @@ class _Planner:
                 continue  # a tag of a linked item was copied along with the item by the user
             if tag in crm_pool:
                 pairs.append((crm_pool.pop(tag), remote_pool.pop(remote_id)))
+            elif self._crm_item_gone(tag):
+                if self.policy.direction is not Direction.OUTLOOK_TO_CRM:
+                    self.orphan_removals.append(_orphan_removal(remote_pool.pop(remote_id), tag))
             elif tag not in self.crm_changes and not self.crm_complete:
                 del remote_pool[remote_id]
                 reason = f"made by crmsync for CRM item {tag}, which this run did not list"
@@ -785,6 +803,7 @@ class _Planner:
                 remote,
                 base={},
                 pending={},
+                retag=remote_item.tag not in (None, crm_item.crm_id),
             )
             action = self._merge(pair)
             if action is not None:
@@ -792,6 +811,10 @@ class _Planner:
         actions.extend(self._create_in_outlook(item) for item in crm_pool.values())
         actions.extend(self._create_in_crm(item) for item in remote_pool.values())
         return actions
+
+    def _crm_item_gone(self, crm_id: str) -> bool:
+        listed = crm_id in self.crm_changes
+        return self.crm_changes.get(crm_id) is None and (listed or self.crm_complete)
 
     def _match_by_keys(
         self, crm_pool: dict[str, CrmItem], remote_pool: dict[str, RemoteItem]
@@ -883,8 +906,33 @@ class _Planner:
         if isinstance(action, Skip):
             return action
         link = action.link
-        crm_id, remote_id = (link.crm_id, link.remote_id) if link else (None, None)
+        if link is not None:
+            crm_id, remote_id = link.crm_id, link.remote_id
+        elif isinstance(action, Remove) and action.remote_write is not None:
+            crm_id, remote_id = None, action.remote_write.remote_id
+        else:
+            crm_id = remote_id = None
         return Skip(crm_id, remote_id, Direction.BOTH, guard.reason or "withheld")
+
+
+def _orphan_removal(item: RemoteItem, crm_id: str) -> Remove:
+    """Remove an item a failed run made for a CRM item now gone, keeping its values logged."""
+    conflicts = tuple(
+        ConflictRecord(
+            crm_id,
+            item.remote_id,
+            name,
+            None,
+            value,
+            None,
+            Applied.CRM,
+            Decider.RECOVERY,
+            Side.CRM,
+        )
+        for name, value in sorted(item.record.items())
+        if not is_empty(value)
+    )
+    return Remove(None, remote_write=DeleteInOutlook(item.remote_id), conflicts=conflicts)
 
 
 def _index_by_key(
