@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # Where documents and attachments are kept, one file per distinct content; default
     # <data_dir>/content.
     content_dir: Path | None = None
+    # Requests a minute one API token may make, and failed authentications a minute one client
+    # address may make, before the API answers 429 (0: no limit).
+    rate_limit_per_minute: Annotated[int, Field(ge=0)] = 600
+    failed_auth_limit_per_minute: Annotated[int, Field(ge=0)] = 30
     # Filed emails are moved to this top-level mailbox folder (created when missing); empty
     # leaves them where they are.
     filing_folder: Annotated[str, Field(max_length=255)] = ""

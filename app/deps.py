@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal, authenticate
 from app.db import Database, unit_of_work
+from app.kit.errors import Unauthorized
+from app.kit.rate_limit import RateLimiter
 
 
 def _database(request: Request) -> Database:
@@ -33,12 +35,29 @@ DbSession = Annotated[Session, Depends(_db_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="an admin key or a user token")
 
 
+def authenticate_request(request: Request, db: Session) -> Principal:
+    """The caller of a request carrying a token, within the rate limits (see kit.rate_limit)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    address = request.client.host if request.client else "unknown"
+    authorization = request.headers.get("authorization")
+    limiter.check_address(address)
+    try:
+        principal = authenticate(db, authorization)
+    except Unauthorized:
+        # Only a presented token is a guess; a request without one is no brute-force attempt.
+        if authorization:
+            limiter.record_failed_auth(address)
+        raise
+    limiter.check_token(principal.key_id)
+    return principal
+
+
 def _principal(
     request: Request,
     db: DbSession,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return authenticate(db, request.headers.get("authorization"))
+    return authenticate_request(request, db)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -25,7 +25,9 @@ from app.exclusions import endpoints as exclusions_endpoints
 from app.filings import endpoints as filings_endpoints
 from app.filings.mailbox import MailboxMessages, NoMailbox
 from app.imports import endpoints as imports_endpoints
+from app.kit import log_redaction
 from app.kit.errors import AppError
+from app.kit.rate_limit import RateLimiter
 from app.licensing import endpoints as licensing_endpoints
 from app.mappings import endpoints as mappings_endpoints
 from app.ops import endpoints as ops_endpoints
@@ -91,8 +93,9 @@ def _document_validation_errors(app: FastAPI) -> None:
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=exc.response_headers()
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -134,6 +137,7 @@ def create_app(
     mailbox_probe: MailboxProbe | None = None,
     mailbox_messages: MailboxMessages | None = None,
 ) -> FastAPI:
+    log_redaction.install()
     app = FastAPI(
         title="crmsync",
         version="0.1.0",
@@ -143,6 +147,7 @@ def create_app(
     app.state.database = database or get_database()
     app.state.mailbox_probe = mailbox_probe or NoProbe()
     app.state.mailbox_messages = mailbox_messages or NoMailbox()
+    app.state.rate_limiter = RateLimiter.from_settings(app.state.settings)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)

@@ -9,9 +9,8 @@ from fastapi.responses import HTMLResponse
 from app.addin import links, service
 from app.addin.icons import ICON_SIZES, square_png
 from app.addin.schemas import AddinRead
-from app.auth.service import authenticate
 from app.config import Settings
-from app.deps import CurrentPrincipal, DbSession
+from app.deps import CurrentPrincipal, DbSession, authenticate_request
 from app.kit.clock import utc_now
 from app.kit.errors import Forbidden, NotFound, Unauthorized
 
@@ -68,7 +67,7 @@ def manifest(
         subject = links.verify(settings.effective_secret_key(), link, utc_now())
         offer = service.offer_for(db, subject)
     elif authorization:
-        offer = service.offer_for_caller(db, authenticate(db, authorization), None)
+        offer = service.offer_for_caller(db, authenticate_request(request, db), None)
     else:
         raise Unauthorized(
             "send 'Authorization: Bearer <token>' or use the manifest_url of GET /api/v1/addin"

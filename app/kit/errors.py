@@ -10,6 +10,9 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def response_headers(self) -> dict[str, str]:
+        return {}
+
 
 class InvalidInput(AppError):
     status_code = 422
@@ -17,6 +20,9 @@ class InvalidInput(AppError):
 
 class Unauthorized(AppError):
     status_code = 401
+
+    def response_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):

@@ -1,5 +1,5 @@
 """Shared fixtures of the hardening tests: the API with a stand-in mailbox, jobs kept off the
-broker, and the admin key of tests/app."""
+broker; the admin key of tests/app and the simulated mailbox of tests/e2e."""
 
 from __future__ import annotations
 
@@ -10,13 +10,25 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.config import get_settings
 from app.db import Database
 from app.filings.mailbox import DraftRequest, FiledMark, ItemsNotFound, MailboxMessage
 from app.main import create_app
 from app.users.connection import MailboxConnection
 from tests.app.conftest import admin_headers, client
+from tests.e2e.conftest import mailbox, schema_recorder, simulator, simulator_server
 
-__all__ = ["admin_headers", "client", "enqueued", "hardened_app", "hardened_client"]
+__all__ = [
+    "admin_headers",
+    "client",
+    "enqueued",
+    "hardened_app",
+    "hardened_client",
+    "mailbox",
+    "schema_recorder",
+    "simulator",
+    "simulator_server",
+]
 
 
 class EmptyMailbox:
@@ -56,7 +68,12 @@ def hardened_app(
 ) -> FastAPI:
     # ?wait=true polls for a run no worker will take; it must give up at once, not in minutes.
     monkeypatch.setattr("app.users.endpoints._WAIT_LIMIT_SECONDS", 0)
-    return create_app(database=database, mailbox_messages=EmptyMailbox())
+    # Rate limits have tests of their own; here they would turn the many refused calls from
+    # one address into 429s.
+    unlimited = get_settings().model_copy(
+        update={"rate_limit_per_minute": 0, "failed_auth_limit_per_minute": 0}
+    )
+    return create_app(settings=unlimited, database=database, mailbox_messages=EmptyMailbox())
 
 
 @pytest.fixture

@@ -39,11 +39,14 @@ from exchangelib.transport import BASIC, NOAUTH, NTLM, OAUTH2
 from exchangelib.version import EXCHANGE_2016
 from oauthlib.oauth2 import OAuth2Token
 
+from app.kit import log_redaction
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, ProbeResult
 from workers.exchange import transport
 
 transport.install()
+# exchangelib logs request headers, Authorization included, at DEBUG.
+log_redaction.install()
 
 _AUTH_TYPES = {
     AuthType.BASIC: BASIC,
@@ -80,6 +83,7 @@ class ErrorClass(StrEnum):
 def _credentials(connection: MailboxConnection) -> Any:
     if connection.auth_type is AuthType.NOAUTH:
         return None
+    log_redaction.remember_secret(connection.secret, connection.username)
     if connection.auth_type is AuthType.OAUTH2:
         token = OAuth2Token({"access_token": connection.secret, "token_type": "Bearer"})
         return OAuth2AuthorizationCodeCredentials(access_token=token)
