@@ -497,3 +497,23 @@ def test_unknown_companies_are_created_when_the_setting_says_so(
     stored = db.get(Person, person_id)
     assert stored is not None and stored.pers_companyid is not None
     assert load_people(db, [person_id])[person_id]["company.comp_name"] == "Navy"
+
+
+def test_a_stale_crmsync_tag_is_restamped_when_matched(db: Session, mailbox: Mailbox) -> None:
+    from workers.exchange.properties import TAG_FIELD
+
+    person_id = person(
+        db, flagged_for=mailbox.user_id, pers_lastname="Match", **{"email.Business": "m@x.example"}
+    )
+    db.commit()
+    stale = outlook_contact(
+        mailbox,
+        surname="Match",
+        display_name="Match",
+        email_addresses=[EmailAddress(email="m@x.example", label="EmailAddress1")],
+    )
+    setattr(stale, TAG_FIELD, "999999")  # made by crmsync for a CRM item that is gone
+    stale.save(update_fields=[TAG_FIELD])
+    settle(mailbox)
+    (contact,) = contacts(mailbox)
+    assert getattr(contact, TAG_FIELD) == str(person_id)

@@ -149,9 +149,14 @@ class FolderGateway:
         pairs = []
         for item in items:
             full = {**self.known.get(item.remote_id, {}), **item.changes}
-            pairs.append(
-                self.codec.changed_item(item.remote_id, item.change_key, full, list(item.changes))
+            changed, fieldnames = self.codec.changed_item(
+                item.remote_id, item.change_key, full, list(item.changes)
             )
+            if item.retag is not None:
+                # The planner matched an item carrying another CRM item's tag: it is this one's.
+                setattr(changed, TAG_FIELD, item.retag)
+                fieldnames.append(TAG_FIELD)
+            pairs.append((changed, fieldnames))
         results = self.account.bulk_update(
             items=pairs,
             send_meeting_invitations_or_cancellations=SEND_TO_NONE,
