@@ -476,6 +476,16 @@ class _Planner:
 
     # --- linked pairs -------------------------------------------------------------------
 
+    def _untouched(self, link: LinkState) -> bool:
+        return not (
+            link.pending
+            or self.crm_complete
+            or self.remote_complete
+            or link.crm_id in self.crm_changes
+            or link.remote_id in self.remote_changes
+            or link.crm_id in self.orphans
+        )
+
     def _crm_seen(self, link: LinkState) -> _Seen:
         if link.crm_id in self.crm_changes:
             item = self.crm_changes[link.crm_id]
@@ -495,6 +505,9 @@ class _Planner:
     def _plan_link(self, link: LinkState) -> tuple[Action | None, bool]:
         if link.held and not link.pending:
             return Hold(link, link), False
+        if self._untouched(link):
+            # Most links of an incremental run: neither side listed them, nothing to decide.
+            return None, False
         crm = self._crm_seen(link)
         remote, change_key = self._remote_seen(link.remote_id, link.base)
         remote_id = link.remote_id
