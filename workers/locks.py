@@ -25,7 +25,9 @@ def user_lock(user_id: int) -> Iterator[bool]:
     redis_url = settings.effective_redis_url
     if redis_url:
         client = redis.Redis.from_url(redis_url)
-        name = f"crmsync:lock:user:{user_id}"
+        # Per queue: deployments sharing one Redis (e.g. staging beside production) have their
+        # own users under the same ids.
+        name = f"crmsync:{settings.queue_name}:lock:user:{user_id}"
         with _redis_lock(client, name, settings.user_lock_seconds) as held:
             yield held
     else:
@@ -37,7 +39,8 @@ def user_lock(user_id: int) -> Iterator[bool]:
 
 @contextmanager
 def _redis_lock(client: redis.Redis, name: str, ttl_seconds: int) -> Iterator[bool]:
-    lock = client.lock(name, timeout=ttl_seconds, blocking=False)
+    # Not thread-local: the renewing thread must see the token the job's thread acquired.
+    lock = client.lock(name, timeout=ttl_seconds, blocking=False, thread_local=False)
     if not lock.acquire():
         yield False
         return

@@ -7,6 +7,7 @@ Graph) can stand beside it.
 from __future__ import annotations
 
 import threading
+import time
 from enum import StrEnum
 from typing import Any
 
@@ -62,17 +63,43 @@ _configurations_lock = threading.Lock()
 
 
 class PatientPolicy(FaultTolerance):  # type: ignore[misc]
-    """Rides through throttling, but takes an HTTP 401 for what it nearly always is.
+    """Rides through throttling for at most `max_wait` in a row; takes a 401 for what it is.
 
     exchangelib's FaultTolerance retries a 401 as throttling until its deadline, which turns
     wrong credentials into a minute-long wait and a "transient" failure. A rare throttling 401
     now fails one run; suspension needs several consecutive permanent failures.
+
+    FaultTolerance also bounds each back-off by `max_wait`, not their sum: a server answering
+    every request with 503 and "Retry-After: 1" (or ErrorServerBusy with a short
+    BackOffMilliseconds) would hold the run, and its worker, for ever. Each back-off the server
+    asks for is honoured; once they add up to more than `max_wait` without an HTTP 200 between
+    them, the request fails as throttled (transient: the run is retried later). Like
+    exchangelib's own back-off, the streak is shared by the threads using this configuration.
     """
+
+    def __init__(self, max_wait: int) -> None:
+        super().__init__(max_wait=max_wait)
+        self._backing_off_since: float | None = None
+
+    def back_off(self, seconds: float | None) -> None:
+        now = time.monotonic()
+        if self._backing_off_since is None:
+            self._backing_off_since = now
+        waited = now - self._backing_off_since
+        if waited + (seconds or self.DEFAULT_BACKOFF) > self.max_wait:
+            self._backing_off_since = None
+            raise RateLimitError(
+                f"Exchange asked to back off for more than {self.max_wait} s in a row",
+                wait=seconds,
+            )
+        super().back_off(seconds)
 
     def raise_response_errors(self, response: Any) -> None:
         if response.status_code == 401:
             raise UnauthorizedError(f"Invalid credentials for {response.url}")
         super().raise_response_errors(response)
+        if response.status_code == 200:
+            self._backing_off_since = None
 
 
 class ErrorClass(StrEnum):

@@ -26,9 +26,11 @@ def start_run(db: Session, user_id: int, run_id: int | None, trigger: str) -> Sy
         select(SyncRun).where(SyncRun.user_id == user_id, SyncRun.status == RunStatus.RUNNING)
     ).all():
         finish_run(abandoned, RunStatus.INTERRUPTED, abandoned.counts, ABANDONED_MESSAGE)
-    run = db.get(SyncRun, run_id) if run_id is not None else None
+    job_run = db.get(SyncRun, run_id) if run_id is not None else None
+    run = job_run
     if run is None or run.status != RunStatus.QUEUED:
-        run = SyncRun(user_id=user_id, trigger=trigger, counts={})
+        # A redo keeps the trigger of the run it redoes.
+        run = SyncRun(user_id=user_id, trigger=job_run.trigger if job_run else trigger, counts={})
         db.add(run)
     run.status = RunStatus.RUNNING
     run.started_at = utc_now()
