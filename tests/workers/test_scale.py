@@ -38,6 +38,7 @@ from tests.conftest import TEST_REDIS_URL
 from tests.factories.crm import person
 from tests.factories.users import admin_key, sync_user
 from workers.celery_app import app as celery_app
+from workers.locks import user_lock
 from workers.sync import schedule
 from workers.sync.recording import ABANDONED_MESSAGE
 from workers.sync.schedule import queue_due_users
@@ -171,6 +172,17 @@ def test_one_user_queued_twice_at_once_runs_once(
     (skipped,) = [r for r in runs if r.status == RunStatus.INTERRUPTED]
     assert (skipped.message or "").startswith("skipped: ")
     assert _contact_names(ews, _smtp("twice")) == {f"twice Person {n:03d}": 1 for n in range(3)}
+
+
+def test_the_lock_is_renewed_while_its_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "user_lock_seconds", 2)
+    with user_lock(424242) as held:
+        assert held
+        time.sleep(3)  # longer than the lock's lifetime: only renewal keeps it
+        with user_lock(424242) as second:
+            assert not second
+    with user_lock(424242) as again:
+        assert again, "released when the run ended"
 
 
 def _start_worker_process(name: str, log_dir: Path) -> subprocess.Popen[bytes]:
