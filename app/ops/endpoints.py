@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.config import Settings
 from app.db import Database
+from app.ops import backlog
 
 router = APIRouter(tags=["operations"])
 
@@ -47,5 +48,6 @@ def health(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    backlog.publish(request.app.state.database)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
