@@ -370,6 +370,11 @@ class CalendarGateway(FolderGateway):
         self.series_zones: dict[str, tzinfo] = {}
         self._exception_ids: dict[str, list[str]] = {}
 
+    @staticmethod
+    def write_group(record: Record) -> bool:
+        """Series travel together: each batch holding one costs occurrence requests."""
+        return bool(record.get("recurrence") or record.get(EXDATES) or record.get(OCCURRENCES))
+
     def _remote_item(self, item: Any) -> RemoteItem:
         self.series_zones[item.id] = self.codec.series_zone(item)
         ids = [o.id for o in getattr(item, "modified_occurrences", None) or ()]

@@ -158,14 +158,22 @@ class CrmCommunications:
             return CrmListing(listed, complete=True, left_alone=outside)
         since = watermark - WATERMARK_OVERLAP
         changed = self._changed_ids(since)
-        owned = self._owned_ids()
-        items = self._items(changed & owned)
-        changes: dict[str, CrmItem | None] = {i: items.get(i) for i in changed & owned}
+        # Ownership is asked of the changed items only: deleting a communication or removing
+        # the user's comm_link stamps the row, so a run's cost follows what changed.
+        owned = self._owned_among(changed)
+        items = self._items(owned)
+        changes: dict[str, CrmItem | None] = {i: items.get(i) for i in owned}
         for crm_id in (linked_ids & changed) - owned:
             changes[crm_id] = None  # deleted, or no longer this user's
-        for crm_id in linked_ids - owned:
-            changes[crm_id] = None
         return CrmListing(changes, complete=False)
+
+    def _owned_among(self, crm_ids: set[str]) -> set[str]:
+        ids = sorted(int(i) for i in crm_ids)
+        owned: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            owned |= self._owned_ids(Communication.comm_communicationid.in_(chunk))
+        return owned
 
     def _changed_ids(self, since: datetime) -> set[str]:
         queries: list[Any] = [
@@ -184,8 +192,7 @@ class CrmCommunications:
 
     def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | None]:
         wanted = set(crm_ids)
-        owned = self._owned_ids()
-        items = self._items(wanted & owned)
+        items = self._items(self._owned_among(wanted))
         return {i: items.get(i) for i in wanted}
 
     def _items(self, crm_ids: Iterable[str]) -> dict[str, CrmItem]:

@@ -19,7 +19,7 @@ Contract with the runner (the caller):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -121,7 +121,12 @@ class CrmSide(Protocol):
 
 
 class RemoteSide(Protocol):
-    """Exchange writes, in bulk: one result per input item, an exception for a failed one."""
+    """Exchange writes, in bulk: one result per input item, an exception for a failed one.
+
+    An adapter may also offer `write_group(record) -> Hashable`: writes of one group travel in
+    the same batches, so an adapter that spends extra requests per batch on some items (the
+    occurrences of recurring series) spends them on few batches.
+    """
 
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
         """Items carrying these crm_id tags (made by a run that died before saving its link)."""
@@ -306,13 +311,24 @@ class _Executor:
     def _batches(self) -> Iterator[Sequence[Reconcile | Remove | Hold]]:
         # Grouping by the kind of Exchange write keeps every bulk request full: the request
         # count stays at the minimum that `batch_size`-item batches allow.
-        groups: dict[type | None, list[Reconcile | Remove | Hold]] = {}
+        groups: dict[tuple[type | None, Hashable], list[Reconcile | Remove | Hold]] = {}
         for action in self.plan.actions:
             if not isinstance(action, Skip):
-                kind = type(action.remote_write) if not isinstance(action, Hold) else None
-                groups.setdefault(kind, []).append(action)
+                write = None if isinstance(action, Hold) else action.remote_write
+                groups.setdefault((type(write), self._write_group(write)), []).append(action)
         for group in groups.values():
             yield from _chunks(group, self.batch_size)
+
+    def _write_group(
+        self, write: CreateInOutlook | UpdateOutlook | DeleteInOutlook | None
+    ) -> Hashable:
+        """The adapter's group for a write (see RemoteSide): items of a group share batches."""
+        grouping = getattr(self.remote, "write_group", None)
+        if grouping is None or write is None or isinstance(write, DeleteInOutlook):
+            return None
+        record = write.record if isinstance(write, CreateInOutlook) else write.changes
+        group: Hashable = grouping(record)
+        return group
 
     def _apply(self, batch: Sequence[Reconcile | Remove | Hold]) -> None:
         self._record_conflicts([conflict for action in batch for conflict in action.conflicts])
