@@ -170,3 +170,17 @@ def test_first_sync_window_leaves_old_closed_tasks_alone_and_says_so(
     assert [t.subject for t in tasks(mailbox)] == ["Open"]
     entries = db.query(RunEntry).filter(RunEntry.run_id == run.run_id).all()
     assert any(e.crm_id == str(stale) and e.level == "debug" for e in entries)
+
+
+def test_a_linked_task_marked_private_in_outlook_stays_there(db: Session, mailbox: Mailbox) -> None:
+    task_id = task(db, mailbox.user_id, comm_subject="Plan the offsite")
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    item = only_task(mailbox)
+    item.sensitivity = "Private"
+    item.save(update_fields=["sensitivity"])
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    assert sync(mailbox).status == RunStatus.SUCCESS
+    assert only_task(mailbox).sensitivity == "Private"
+    row = db.get(Communication, task_id)
+    assert row is not None and row.comm_private == "Y"

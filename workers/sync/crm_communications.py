@@ -88,10 +88,12 @@ class Scope:
     sync_private: bool
     rules: Sequence[ExclusionRule]
 
-    def excluded(self, row: Communication) -> str | None:
+    def excluded(self, row: Communication, *, linked: bool) -> str | None:
         if row.comm_crmonly == FLAG_SET:
             return "marked CRM-only"
-        if row.comm_private == FLAG_SET and not self.sync_private:
+        # Privacy keeps new items out of Outlook; an item already there that turns private
+        # (often in Outlook itself) stays, or marking it private would delete it from Outlook.
+        if row.comm_private == FLAG_SET and not self.sync_private and not linked:
             return "private"
         rule = is_excluded(
             self.rules, {name: getattr(row, key) for name, key in _COLUMN_KEYS.items()}
@@ -152,7 +154,7 @@ class CrmCommunications:
             window = self.kind.window(now, now - timedelta(days=self.window_days))
             in_window = self._owned_ids(window)
             owned = self._owned_ids()
-            items = self._items(in_window | (owned & linked_ids))
+            items = self._items(in_window | (owned & linked_ids), linked_ids)
             outside = dict.fromkeys(owned - in_window - linked_ids, OUTSIDE_WINDOW)
             listed = {i: items.get(i) for i in in_window | linked_ids}
             return CrmListing(listed, complete=True, left_alone=outside)
@@ -161,7 +163,7 @@ class CrmCommunications:
         # Ownership is asked of the changed items only: deleting a communication or removing
         # the user's comm_link stamps the row, so a run's cost follows what changed.
         owned = self._owned_among(changed)
-        items = self._items(owned)
+        items = self._items(owned, linked_ids)
         changes: dict[str, CrmItem | None] = {i: items.get(i) for i in owned}
         for crm_id in (linked_ids & changed) - owned:
             changes[crm_id] = None  # deleted, or no longer this user's
@@ -192,10 +194,10 @@ class CrmCommunications:
 
     def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | None]:
         wanted = set(crm_ids)
-        items = self._items(self._owned_among(wanted))
+        items = self._items(self._owned_among(wanted), wanted)
         return {i: items.get(i) for i in wanted}
 
-    def _items(self, crm_ids: Iterable[str]) -> dict[str, CrmItem]:
+    def _items(self, crm_ids: Iterable[str], linked: set[str]) -> dict[str, CrmItem]:
         ids = sorted(int(i) for i in crm_ids)
         items: dict[str, CrmItem] = {}
         for start in range(0, len(ids), _CHUNK):
@@ -207,7 +209,7 @@ class CrmCommunications:
             )
             related = self._related(rows)
             for row in rows:
-                if self.scope.excluded(row):
+                if self.scope.excluded(row, linked=str(row.comm_communicationid) in linked):
                     continue
                 record = self.kind.to_record(row, related[row.comm_communicationid])
                 items[str(row.comm_communicationid)] = CrmItem(
