@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.crm_records.schemas import RecordEntity
 from app.crm_records.service import acting_crm_user
 from app.documents import repository
@@ -56,7 +56,10 @@ def to_read(row: Library) -> DocumentRead:
         sha256=row.libr_sha256,
         record=record,
         communication_id=row.libr_communicationid,
-        created=row.created_date,
+        # The CRM stores naive times in its own zone; an offset makes them unambiguous.
+        created=row.created_date.replace(tzinfo=get_settings().crm_zone)
+        if row.created_date
+        else None,
     )
 
 

@@ -8,6 +8,7 @@ rolled-back transaction. CI runs a few examples per operation; `scripts/fuzz-api
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -88,3 +89,16 @@ def test_validation_errors_are_documented_as_sent(
     sent = client.get("/api/v1/runs?limit=0", headers=admin_headers).json()
     assert set(sent) == {"detail", "errors"}
     assert set(sent["errors"][0]) == set(documented["ValidationProblem"]["properties"])
+
+
+def test_a_document_creation_time_carries_its_offset(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/documents",
+        headers=admin_headers,
+        files={"file": ("terms.txt", b"terms")},
+        data={"shared": "true"},
+    )
+    assert response.status_code == 201, response.text
+    assert datetime.fromisoformat(response.json()["created"]).utcoffset() is not None
