@@ -39,6 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Report  # noqa: E402  (after the repository is on the path)
+
 FAR_FUTURE = timedelta(days=365)
 # How often a change that has not arrived yet is looked for on the other side: often enough for
 # delays of tens of seconds, rarely enough not to load the simulator beside the workers.
@@ -525,6 +527,22 @@ def run(args: argparse.Namespace, simulator: Simulator, work: Path) -> None:
                 )
     if missing:
         print(f"  {missing} changes had not arrived when the measurement gave up")
+    report = Report(f"{args.users} users, 1 then 2 worker processes")
+    report.add(
+        "first sync, 1 / 2 workers",
+        f"{first_1.per_minute:.0f} / {first_2.per_minute:.0f} user-syncs per min",
+    )
+    report.add(
+        "incremental, 1 / 2 workers",
+        f"{incremental_1.per_minute:.0f} / {incremental_2.per_minute:.0f} user-syncs per min",
+    )
+    report.add("scaling factor (first sync)", f"{first_2.per_minute / first_1.per_minute:.2f}")
+    if arrived:
+        report.add(
+            f"p95 change-to-arrival delay (interval {args.interval_minutes} min)",
+            f"{_percentile(arrived, 0.95):.0f} s",
+        )
+    report.save()
 
 
 if __name__ == "__main__":
