@@ -382,19 +382,27 @@ class PersonWriter:
         else:
             kept.name = name
 
-    def _set_email(self, person: Person, kind: str, value: str | None) -> None:
-        link = self.db.scalars(
-            select(EmailLink).where(
-                EmailLink.elink_entityid == ENTITY_PERSON,
-                EmailLink.elink_recordid == person.pers_personid,
-                EmailLink.elink_type == kind,
-                _live(EmailLink),
+    def _live_link(self, person: Person, link_model: Any, kind: str) -> Any | None:
+        """The person's live emaillink or phonelink row of that type."""
+        prefix = link_model.crm_prefix
+        return self.db.scalars(
+            select(link_model).where(
+                getattr(link_model, f"{prefix}_entityid") == ENTITY_PERSON,
+                getattr(link_model, f"{prefix}_recordid") == person.pers_personid,
+                getattr(link_model, f"{prefix}_type") == kind,
+                _live(link_model),
             )
         ).first()
+
+    def _unlink(self, link: Any | None) -> None:
+        if link is not None:
+            link.deleted = 1
+            self._stamp(link, created=False)
+
+    def _set_email(self, person: Person, kind: str, value: str | None) -> None:
+        link = self._live_link(person, EmailLink, kind)
         if value is None:
-            if link is not None:
-                link.deleted = 1
-                self._stamp(link, created=False)
+            self._unlink(link)
             return
         email = self.db.get(Email, link.elink_emailid) if link and link.elink_emailid else None
         if email is None:
@@ -415,18 +423,9 @@ class PersonWriter:
             self._stamp(email, created=False)
 
     def _set_phone(self, person: Person, kind: str, value: str | None) -> None:
-        link = self.db.scalars(
-            select(PhoneLink).where(
-                PhoneLink.plink_entityid == ENTITY_PERSON,
-                PhoneLink.plink_recordid == person.pers_personid,
-                PhoneLink.plink_type == kind,
-                _live(PhoneLink),
-            )
-        ).first()
+        link = self._live_link(person, PhoneLink, kind)
         if value is None:
-            if link is not None:
-                link.deleted = 1
-                self._stamp(link, created=False)
+            self._unlink(link)
             return
         parts = split_phone(value)
         phone = self.db.get(Phone, link.plink_phoneid) if link and link.plink_phoneid else None
