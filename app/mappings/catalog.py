@@ -20,6 +20,9 @@ class EntityFields:
     # Outlook fields the engine cannot do without: all of `required`, one of `required_any`.
     required: tuple[str, ...] = ()
     required_any: tuple[str, ...] = ()
+    # Each Outlook field keeps its default CRM column: the mapping chooses which fields
+    # synchronize and in which direction, not where Sage stores them.
+    fixed_columns: bool = False
 
 
 CONTACTS = EntityFields(
@@ -152,6 +155,7 @@ APPOINTMENTS = EntityFields(
         ("comm_recurrencerule", "recurrence"),
     ),
     required=("subject", "start", "end"),
+    fixed_columns=True,
 )
 
 TASKS = EntityFields(
@@ -193,6 +197,7 @@ TASKS = EntityFields(
         ("comm_private", "private"),
     ),
     required=("subject",),
+    fixed_columns=True,
 )
 
 FIELDS = {

@@ -58,6 +58,7 @@ def get_task_status_mapping(db: Session) -> TaskStatusMapping:
 
 def _problems(entity: SyncEntity, rows: Sequence[FieldMapping]) -> list[str]:
     fields = FIELDS[entity]
+    defaults = {outlook: crm for crm, outlook in fields.default}
     problems: list[str] = []
     crm_rows: dict[str, int] = {}
     outlook_rows: dict[str, int] = {}
@@ -70,6 +71,11 @@ def _problems(entity: SyncEntity, rows: Sequence[FieldMapping]) -> list[str]:
         elif row.crm in crm_rows:
             problems.append(
                 f"body.{index}.crm: {row.crm!r} is already mapped in row {crm_rows[row.crm]}"
+            )
+        elif fields.fixed_columns and defaults.get(row.outlook, row.crm) != row.crm:
+            problems.append(
+                f"body.{index}.crm: {entity} keep {row.outlook!r} in "
+                f"{defaults[row.outlook]!r}; the mapping chooses fields and directions only"
             )
         crm_rows.setdefault(row.crm, index)
         if row.outlook not in fields.outlook_fields:

@@ -129,6 +129,15 @@ def test_direction_defaults_to_both(client: TestClient, admin_headers: dict[str,
         ),
         ("tasks", [], "body: the tasks mapping needs the Outlook fields subject"),
         (
+            "appointments",
+            [
+                {"crm": "comm_note", "outlook": "subject"},
+                {"crm": "comm_datetime", "outlook": "start"},
+                {"crm": "comm_todatetime", "outlook": "end"},
+            ],
+            "body.0.crm: appointments keep 'subject' in 'comm_subject'",
+        ),
+        (
             "tasks",
             [{"crm": "comm_subject", "outlook": "subject", "direction": "sideways"}],
             "body.0.direction",
