@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.sync_settings.schemas import Direction
+from app.kit.sync_policy import Direction
 
 
 class FieldMapping(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.sync_policy import ConflictPolicy, Direction, OutlookDeleteMode
 from app.models.sync import EntryLevel
 from app.users.schemas import TimeZoneName
 
@@ -21,27 +22,6 @@ class SyncEntity(StrEnum):
     CONTACTS = "contacts"
     APPOINTMENTS = "appointments"
     TASKS = "tasks"
-
-
-class Direction(StrEnum):
-    CRM_TO_OUTLOOK = "crm_to_outlook"
-    OUTLOOK_TO_CRM = "outlook_to_crm"
-    BOTH = "both"
-
-
-class ConflictPolicy(StrEnum):
-    CRM_WINS = "crm_wins"
-    OUTLOOK_WINS = "outlook_wins"
-    MOST_RECENT = "most_recent"
-    REVIEW = "review"
-
-
-class OutlookDeleteMode(StrEnum):
-    """What the CRM does when the item is deleted in Outlook."""
-
-    DELETE = "delete"  # soft-delete the CRM record
-    UNLINK = "unlink"  # keep the record, forget the link
-    UNFLAG = "unflag"  # contacts only: remove the person from the user's flagged contacts
 
 
 IntervalMinutes = Annotated[int, Field(ge=1, le=1440)]

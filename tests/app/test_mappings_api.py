@@ -6,9 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.kit.sync_policy import Direction
 from app.mappings.schemas import CrmTaskStatus, FieldMapping, OutlookTaskStatus
 from app.mappings.service import get_mapping, get_task_status_mapping
-from app.sync_settings.schemas import Direction, SyncEntity
+from app.sync_settings.schemas import SyncEntity
 from tests.factories.headers import user_with_headers
 
 APPOINTMENT_ROWS = [

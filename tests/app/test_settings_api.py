@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.kit.sync_policy import ConflictPolicy, Direction, OutlookDeleteMode
 from app.models.sync import SettingsScope
-from app.sync_settings.schemas import ConflictPolicy, Direction, OutlookDeleteMode, SyncEntity
+from app.sync_settings.schemas import SyncEntity
 from app.sync_settings.service import effective_settings
 from tests.factories.headers import user_with_headers
 from tests.factories.users import sync_user

@@ -34,7 +34,6 @@ from workers.sync.crm_communications import (
 from workers.sync.crm_contacts import CrmContacts, CrmListing
 from workers.sync.items import ItemMapping, email, text
 from workers.sync.planner import (
-    ConflictPolicy,
     CrmItem,
     Direction,
     EntityPolicy,
@@ -86,9 +85,9 @@ def entity_policy(
 ) -> EntityPolicy:
     chosen = settings.for_entity(entity)
     return EntityPolicy(
-        direction=Direction(chosen.direction.value),
-        conflict_policy=ConflictPolicy(chosen.conflict_policy.value),
-        on_outlook_delete=OutlookDeleteMode(chosen.on_outlook_delete.value),
+        direction=chosen.direction,
+        conflict_policy=chosen.conflict_policy,
+        on_outlook_delete=chosen.on_outlook_delete,
         match_keys=match_keys,
         mass_delete_threshold=settings.mass_delete_threshold,
         mass_delete_minimum=settings.mass_delete_minimum,
@@ -134,7 +133,7 @@ def sources_for(user_id: int, settings: EffectiveSettings, db: Session) -> list[
     sources: list[EntitySource] = []
     if settings.contacts.enabled:
         pairs = tuple(
-            FieldPair(row.crm, row.outlook, Direction(row.direction.value))
+            FieldPair(row.crm, row.outlook, row.direction)
             for row in get_mapping(db, SyncEntity.CONTACTS)
         )
         sources.append(ContactSource(user_id, settings, ContactMapping(pairs)))
@@ -208,9 +207,7 @@ class CommunicationSource:
 
 
 def _item_mapping(db: Session, entity: SyncEntity) -> ItemMapping:
-    return ItemMapping(
-        {row.outlook: Direction(row.direction.value) for row in get_mapping(db, entity)}
-    )
+    return ItemMapping({row.outlook: row.direction for row in get_mapping(db, entity)})
 
 
 def _appointments(

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final, TypeAlias
 
+from app.kit.sync_policy import ConflictPolicy, Direction, OutlookDeleteMode
 from workers.sync.records import Record, Value, is_empty, record_hash
 
 __all__ = [
@@ -54,25 +55,6 @@ __all__ = [
     "plan_sync",
     "record_hash",
 ]
-
-
-class Direction(StrEnum):
-    CRM_TO_OUTLOOK = "crm_to_outlook"
-    OUTLOOK_TO_CRM = "outlook_to_crm"
-    BOTH = "both"
-
-
-class ConflictPolicy(StrEnum):
-    CRM_WINS = "crm_wins"
-    OUTLOOK_WINS = "outlook_wins"
-    MOST_RECENT = "most_recent"
-    REVIEW = "review"
-
-
-class OutlookDeleteMode(StrEnum):
-    DELETE = "delete"
-    UNLINK = "unlink"
-    UNFLAG = "unflag"
 
 
 class Side(StrEnum):
