@@ -21,8 +21,13 @@ from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.contacts_sync import AGE_MINUTES, _age_crm_rows, _drop, _prepare_environment
 from bench.report import Report
+from bench.support import (
+    age_crm_rows,
+    create_bench_user,
+    outlook_account,
+    scratch_database,
+)
 
 BATCH = 100
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -33,51 +38,30 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = parser.parse_args()
-    admin_url = _prepare_environment(args.database_url)
-    try:
+    with scratch_database(args.database_url):
         run(
             appointments=round(5000 * args.scale),
             series=round(200 * args.scale),
             tasks=round(2000 * args.scale),
         )
-    finally:
-        if admin_url:
-            from app.db import get_database
-
-            get_database().dispose()
-            _drop(admin_url)
 
 
 def run(appointments: int, series: int, tasks: int) -> None:
-    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
 
     from app.cli import upgrade_database
     from app.db import get_database, unit_of_work
     from app.models.crm import Communication
-    from app.users import service as users_service
-    from app.users.schemas import SyncUserCreate
     from ews_simulator.testing import SimulatorServer
     from tests.factories.communications import appointment, task
     from workers.sync.runner import RunRequest, run_user_sync
 
     upgrade_database()
     database = get_database()
-    smtp = "bench@example.com"
     now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     with SimulatorServer() as sim:
         started = time.perf_counter()
+        user_id = create_bench_user(sim.ews_url)
         with unit_of_work() as db:
-            user_id = users_service.create_sync_user(
-                db,
-                SyncUserCreate.model_validate(
-                    {
-                        "logon": "bench",
-                        "mailbox": smtp,
-                        "ews_url": sim.ews_url,
-                        "auth": {"type": "basic", "username": smtp, "password": "x"},
-                    }
-                ),
-            ).user_id
             for n in range(appointments):
                 start = now - timedelta(days=n % 13, hours=n % 7)
                 recurring = n < series
@@ -133,14 +117,8 @@ def run(appointments: int, series: int, tasks: int) -> None:
             return elapsed, requests
 
         first_time, first_requests = measured("first sync")
-        _age_crm_rows(database, minutes=AGE_MINUTES)
-        config = Configuration(
-            service_endpoint=sim.ews_url,
-            credentials=Credentials(smtp, "x"),
-            auth_type="basic",
-            version=Version(build=Build(15, 1, 2507, 6)),
-        )
-        outlook = Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+        age_crm_rows(database)
+        outlook = outlook_account(sim.ews_url)
         for item in outlook.tasks.all().order_by("subject")[:5]:
             item.subject = f"{item.subject} (changed in Outlook)"
             item.save(update_fields=["subject"])

@@ -16,71 +16,21 @@ import math
 import os
 import pstats
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.report import Report
-
-
-def _prepare_environment(database_url: str | None) -> str | None:
-    """Points crmsync at a scratch database; returns the admin URL to drop it with, if any."""
-    os.environ["CRMSYNC_DATA_DIR"] = tempfile.mkdtemp(prefix="crmsync-bench-")
-    os.environ["CRMSYNC_SECRET_KEY"] = "bench"
-    os.environ.pop("CRMSYNC_BROKER_URL", None)
-    if not database_url:
-        os.environ.pop("CRMSYNC_DATABASE_URL", None)
-        return None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"crmsync_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    scratch = make_url(database_url).set(database=name)
-    os.environ["CRMSYNC_DATABASE_URL"] = scratch.render_as_string(hide_password=False)
-    return database_url
-
-
-def _drop(admin_url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(os.environ["CRMSYNC_DATABASE_URL"]).database
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-# Automatic runs are 15 minutes apart; the rows the first sync wrote are that old by the next
-# run. Without aging, the CRM watermark's overlap window would re-read them all.
-AGE_MINUTES = 15
-
-
-def _age_crm_rows(database: Any, minutes: int) -> None:
-    from sqlalchemy import func, update
-
-    from app.models.crm import CRM_TABLES
-
-    with database.engine.begin() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        for table in CRM_TABLES:
-            updated = next(c for c in table.columns if c.name.endswith("_updateddate"))
-            # SQLite keeps datetimes as text: its own function shifts them.
-            aged = (
-                func.datetime(updated, f"-{minutes} minutes")
-                if sqlite
-                else updated - timedelta(minutes=minutes)
-            )
-            connection.execute(update(table).values({updated: aged}))
+from bench.support import (
+    AGE_MINUTES,
+    BENCH_MAILBOX,
+    age_crm_rows,
+    create_bench_user,
+    outlook_account,
+    scratch_database,
+)
 
 
 class StatementCounter:
@@ -99,46 +49,24 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--profile", action="store_true", help="profile the incremental run")
     args = parser.parse_args()
-    admin_url = _prepare_environment(args.database_url)
-    try:
+    with scratch_database(args.database_url):
         run(args.persons, args.contacts, args.changes, profile=args.profile)
-    finally:
-        if admin_url:
-            from app.db import get_database
-
-            get_database().dispose()
-            _drop(admin_url)
 
 
 def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> None:
-    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
     from sqlalchemy import event, select
 
     from app.cli import upgrade_database
     from app.crm.people import PersonWriter, flag_person
     from app.db import get_database, unit_of_work
     from app.models.crm import Person
-    from app.users import service as users_service
-    from app.users.schemas import SyncUserCreate
     from ews_simulator.testing import SimulatorServer
     from workers.sync.runner import RunRequest, run_user_sync
 
     upgrade_database()
     database = get_database()
-    smtp = "bench@example.com"
     with SimulatorServer() as sim:
-        with unit_of_work() as db:
-            user_id = users_service.create_sync_user(
-                db,
-                SyncUserCreate.model_validate(
-                    {
-                        "logon": "bench",
-                        "mailbox": smtp,
-                        "ews_url": sim.ews_url,
-                        "auth": {"type": "basic", "username": smtp, "password": "x"},
-                    }
-                ),
-            ).user_id
+        user_id = create_bench_user(sim.ews_url)
         started = time.perf_counter()
         with unit_of_work() as db:
             writer = PersonWriter(db, user_id, create_companies=True)
@@ -156,7 +84,7 @@ def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> 
                     }
                 )
                 flag_person(db, user_id, person.pers_personid)
-        sim.seed(smtp, contacts=contacts, seed=1)
+        sim.seed(BENCH_MAILBOX, contacts=contacts, seed=1)
         print(
             f"setup: {persons} CRM persons, {contacts} Outlook contacts "
             f"({time.perf_counter() - started:.1f} s)"
@@ -185,15 +113,9 @@ def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> 
             return elapsed, requests, statements.count
 
         first_time, first_requests, _ = measured("first sync")
-        _age_crm_rows(database, minutes=AGE_MINUTES)
+        age_crm_rows(database)
 
-        config = Configuration(
-            service_endpoint=sim.ews_url,
-            credentials=Credentials(smtp, "x"),
-            auth_type="basic",
-            version=Version(build=Build(15, 1, 2507, 6)),
-        )
-        outlook = Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+        outlook = outlook_account(sim.ews_url)
         for contact in outlook.contacts.all().order_by("surname")[:changes]:
             contact.job_title = "Changed in Outlook"
             contact.save(update_fields=["job_title"])

@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -26,45 +24,13 @@ from email.utils import format_datetime
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.report import Report
+from bench.support import create_bench_user, scratch_database
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SENDERS = 20
 # Every email carries a letterhead logo shared by all (stored once) and a report of its own.
 LOGO = bytes(range(256)) * 40
 REPORT_BYTES = 30_000
-
-
-def scratch_database(server_url: str) -> str | None:
-    """Points crmsync at a new scratch database (or SQLite); returns its name to drop."""
-    os.environ["CRMSYNC_DATA_DIR"] = tempfile.mkdtemp(prefix="crmsync-bench-")
-    os.environ["CRMSYNC_SECRET_KEY"] = "bench"
-    os.environ.pop("CRMSYNC_BROKER_URL", None)
-    if not server_url:
-        os.environ.pop("CRMSYNC_DATABASE_URL", None)
-        return None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"crmsync_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    os.environ["CRMSYNC_DATABASE_URL"] = url
-    return name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    from app.db import get_database
-
-    get_database().dispose()
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def email_bytes(n: int, mailbox: str) -> bytes:
@@ -96,7 +62,6 @@ def run(count: int, batch: int) -> None:
     from app.models.auth import KeyKind
     from app.models.crm import Company, Library
     from app.users import service as users_service
-    from app.users.schemas import SyncUserCreate
     from ews_simulator.testing import SimulatorServer
     from workers.exchange.connection import open_account
     from workers.exchange.messages import ExchangeMessages
@@ -107,18 +72,8 @@ def run(count: int, batch: int) -> None:
     store = ContentStore.from_settings(settings)
     admin = Principal(kind=KeyKind.ADMIN, user_id=None, key_id=0)
     with SimulatorServer() as sim:
+        user_id = create_bench_user(sim.ews_url, smtp)
         with unit_of_work() as db:
-            user_id = users_service.create_sync_user(
-                db,
-                SyncUserCreate.model_validate(
-                    {
-                        "logon": "bench",
-                        "mailbox": smtp,
-                        "ews_url": sim.ews_url,
-                        "auth": {"type": "basic", "username": smtp, "password": "x"},
-                    }
-                ),
-            ).user_id
             company = Company(comp_name="Customer")
             db.add(company)
             db.flush()
@@ -178,12 +133,8 @@ def main() -> None:
         help="a PostgreSQL server for a scratch database; '' for SQLite",
     )
     args = parser.parse_args()
-    scratch = scratch_database(args.database_url)
-    try:
+    with scratch_database(args.database_url):
         run(args.count, args.batch)
-    finally:
-        if scratch:
-            drop_database(args.database_url, scratch)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,34 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import Report  # noqa: E402  (after the repository is on the path)
+from bench.support import scratch_database  # noqa: E402
 
 FAR_FUTURE = timedelta(days=365)
 # How often a change that has not arrived yet is looked for on the other side: often enough for
 # delays of tens of seconds, rarely enough not to load the simulator beside the workers.
 POLL_SECONDS = 1.0
-
-
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[None]:
-    """Points crmsync (this process and the workers it starts) at a new database; drops it after."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"crmsync_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch = make_url(admin_url).set(database=name)
-    os.environ["CRMSYNC_DATABASE_URL"] = scratch.render_as_string(hide_password=False)
-    try:
-        yield
-    finally:
-        from app.db import get_database
-
-        get_database().dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _free_port() -> int:
