@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+# The run statuses are the recorded runs' own (an executor never yields Queued or Running).
+from app.models.sync import RunStatus
 from workers.sync.planner import (
     Applied,
     ConflictRecord,
@@ -63,13 +65,6 @@ __all__ = [
 ]
 
 BATCH_SIZE = 100  # Exchange's comfortable bulk size; also the commit interval
-
-
-class RunStatus(StrEnum):
-    SUCCESS = "Success"
-    SUCCESS_WITH_ERRORS = "Success with errors"
-    FAILED = "Failed"
-    INTERRUPTED = "Interrupted"
 
 
 class Outcome(StrEnum):
