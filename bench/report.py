@@ -37,3 +37,38 @@ class Report:
                     {"benchmark": self.benchmark, "figures": [asdict(f) for f in self.figures]},
                     handle,
                 )
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    seconds: float
+    ews_requests: int
+
+
+def report_sync_targets(
+    benchmark: str, first: SyncRun, minimum: int, incremental: SyncRun, changes: str
+) -> None:
+    """The targets issues 4 and 5 set for a first sync and an incremental run after it."""
+    report = Report(benchmark)
+    share = incremental.seconds / first.seconds
+    ratio = first.ews_requests / minimum
+    report.add("first sync", f"{first.seconds:.1f} s, {first.ews_requests} EWS requests")
+    report.add(
+        "first sync EWS requests / minimum",
+        f"{first.ews_requests}/{minimum} = {ratio:.2f}x",
+        "<= 1.2x",
+        ratio <= 1.2,
+    )
+    report.add(
+        f"incremental ({changes}) time / first",
+        f"{incremental.seconds:.2f} s = {share:.1%}",
+        "< 5%",
+        share < 0.05,
+    )
+    report.add(
+        "incremental EWS requests",
+        str(incremental.ews_requests),
+        "< 10",
+        incremental.ews_requests < 10,
+    )
+    report.save()
