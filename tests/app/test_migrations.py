@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app.cli import _alembic_config
+from app.cli.database import _alembic_config
 from app.models import Base
 from tests.conftest import TEST_DATABASE_URL
 
