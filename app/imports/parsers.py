@@ -212,8 +212,11 @@ class ContactFile:
         """Every contact row, blank CSV rows left out."""
         with self.path.open(encoding=self.encoding, errors=_CP1252_FALLBACK, newline="") as text:
             if self._csv is None:
-                for number, values in enumerate(read_cards(text), start=1):
-                    yield validated(number, values)
+                for number, card in enumerate(read_cards(text), start=1):
+                    if card.problem is None:
+                        yield validated(number, card.values)
+                    else:
+                        yield ContactRow(number, card.values, card.problem)
             else:
                 yield from self._csv_rows(text, self._csv)
 

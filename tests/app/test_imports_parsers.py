@@ -224,3 +224,69 @@ def test_many_cards_stream_in_order(tmp_path: Path) -> None:
     assert source.count_rows() == 2000
     last = list(source.rows())[-1]
     assert (last.number, last.values["pers_lastname"]) == (2000, "Person1999")
+
+
+def test_vcard_groups_agents_quoted_printable_breaks_and_a_card_cut_off(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Apple;Ann;;;\r\n"
+        # Apple's grouped properties with repeated type parameters.
+        "item1.EMAIL;type=INTERNET;type=pref:ann@apple.example.com\r\n"
+        "item1.X-ABLabel:_$!<Other>!$_\r\n"
+        "item2.TEL;type=CELL;type=VOICE;type=pref:+1 408 555 0101\r\n"
+        "END:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Outlook;Otto\r\n"
+        "ADR;WORK;ENCODING=QUOTED-PRINTABLE:;;1 Main Street=0D=0ABuilding 2;Springfield;IL;"
+        "62701;USA\r\n"
+        # An agent's card nested in Otto's is no contact of its own.
+        "AGENT:\r\nBEGIN:VCARD\r\nN:Agent;Secret\r\nEMAIL:agent@example.com\r\nEND:VCARD\r\n"
+        "THIS LINE IS NO PROPERTY\r\n"
+        "END:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Cut;Carl\r\nEMAIL:carl@example.com\r\n",
+        newline="",
+    )
+    rows = _rows(path)
+    assert rows == {
+        1: (
+            {
+                "pers_lastname": "Apple",
+                "pers_firstname": "Ann",
+                "email.Business": "ann@apple.example.com",
+                "phone.Mobile": "+1 408 555 0101",
+            },
+            None,
+        ),
+        2: (
+            {
+                "pers_lastname": "Outlook",
+                "pers_firstname": "Otto",
+                "address.street": "1 Main Street\nBuilding 2",
+                "address.addr_city": "Springfield",
+                "address.addr_state": "IL",
+                "address.addr_postcode": "62701",
+                "address.addr_country": "USA",
+            },
+            None,
+        ),
+        3: (
+            {
+                "pers_lastname": "Cut",
+                "pers_firstname": "Carl",
+                "email.Business": "carl@example.com",
+            },
+            None,
+        ),
+    }
+
+
+def test_a_card_vobject_cannot_read_is_that_cards_problem_only(tmp_path: Path) -> None:
+    path = tmp_path / "broken.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Good;Gina\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Broken;Bob\r\nBEGIN:VCALENDAR\r\nEND:VCARD\r\n",
+        newline="",
+    )
+    rows = _rows(path)
+    assert rows[1] == ({"pers_lastname": "Good", "pers_firstname": "Gina"}, None)
+    values, problem = rows[2]
+    assert values == {} and problem is not None and problem.startswith("unreadable vCard")
