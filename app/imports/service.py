@@ -10,7 +10,6 @@ nothing.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import shutil
@@ -41,6 +40,7 @@ from app.imports.schemas import ImportRead
 from app.kit import jobs
 from app.kit.clock import utc_now
 from app.kit.errors import InvalidInput, NotFound, PayloadTooLarge
+from app.kit.spreadsheet_csv import SpreadsheetSafeWriter
 from app.models.imports import ContactImport, ImportStatus, RowOutcome
 from app.users import repository as users_repository
 
@@ -405,7 +405,8 @@ def run_import(
 def report_lines(database: Database, import_id: int) -> Iterator[str]:
     """The report as CSV text, a page of rows at a time, each page read in a short session."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Imported cells are the uploader's text: a spreadsheet must not run them as formulas.
+    writer = SpreadsheetSafeWriter(buffer)
     writer.writerow(REPORT_COLUMNS)
     after_row = 0
     while True:

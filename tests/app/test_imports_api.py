@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
 from app.imports import service
 from app.main import create_app
+from app.models.crm import Person
 from app.models.imports import ContactImport
-from tests.factories.imports import FIXTURES
+from tests.factories.imports import FIXTURES, write_csv
 from tests.factories.users import sync_user, user_token
 
 
@@ -131,3 +133,35 @@ def test_a_user_token_is_403(
     assert status == 403
     assert client.get("/api/v1/imports/1", headers=user_headers).status_code == 403
     assert client.get("/api/v1/imports/1/report.csv", headers=user_headers).status_code == 403
+
+
+def test_report_csv_neutralises_formulas_while_the_crm_keeps_the_values_as_imported(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    database: Database,
+    db: Session,
+    tmp_path: Path,
+    enqueued: list[tuple[str, tuple[object, ...]]],
+) -> None:
+    # Leading tabs and carriage returns do not survive the import's trimming of names; the
+    # writer's own test covers them.
+    hostile = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    rows = [["First Name", "Last Name", "Company"]]
+    rows += [[value, f"Row{index}", f"{value}, Inc"] for index, value in enumerate(hostile)]
+    path = write_csv(tmp_path / "hostile.csv", rows)
+    status, body = _upload(client, admin_headers, path)
+    assert status == 202, body
+    import_id = body["import_id"]
+    service.run_import(database, import_id)
+
+    response = client.get(f"/api/v1/imports/{import_id}/report.csv", headers=admin_headers)
+    assert response.status_code == 200
+    lines = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    contacts = [line["contact"] for line in lines]
+    assert contacts == [f"'{value} Row{index}" for index, value in enumerate(hostile)]
+    # Every field quoted: a comma or line break inside a value cannot open a new cell or row.
+    assert all(line.startswith('"') for line in response.text.split("\r\n") if line), response.text
+    stored = db.scalars(
+        select(Person.pers_firstname).where(Person.pers_lastname.like("Row%"))
+    ).all()
+    assert sorted(stored) == sorted(hostile)

@@ -73,7 +73,9 @@ def test_dry_run_writes_nothing_and_reports_where_asked(
     )
     assert result.exit_code == 0, result.output
     assert "(2 invalid, 4 new)" in result.output
-    assert target.read_text(encoding="utf-8").startswith("row,outcome,reason,person_id,contact")
+    assert target.read_text(encoding="utf-8").startswith(
+        '"row","outcome","reason","person_id","contact"'
+    )
     assert _persons(cli_db) == 0
 
 

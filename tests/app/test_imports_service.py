@@ -111,9 +111,9 @@ def test_report_csv_has_one_line_per_row(database: Database) -> None:
     result = import_file(database, OUTLOOK)
     text = "".join(service.report_lines(database, result.import_id))
     lines = text.splitlines()
-    assert lines[0] == "row,outcome,reason,person_id,contact"
-    assert [line.split(",")[0] for line in lines[1:]] == ["2", "3", "6", "7", "8", "9"]
-    assert lines[5] == '8,invalid,"no name, email or company",,'
+    assert lines[0] == '"row","outcome","reason","person_id","contact"'
+    assert [line.split(",")[0] for line in lines[1:]] == ['"2"', '"3"', '"6"', '"7"', '"8"', '"9"']
+    assert lines[5] == '"8","invalid","no name, email or company","",""'
 
 
 def test_duplicates_of_existing_persons_by_email_then_by_name_and_company(
