@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = IPv4Network | IPv6Network
 
 
 class Environment(StrEnum):
@@ -62,6 +65,16 @@ class Settings(BaseSettings):
     max_message_bytes: Annotated[int, Field(ge=1)] = 25 * 1024 * 1024
     # The largest document the API accepts into the library.
     max_document_bytes: Annotated[int, Field(ge=1)] = 50 * 1024 * 1024
+    # All the emails one filing request uploads together; default four emails of the largest
+    # size (see effective_max_upload_total_bytes).
+    max_upload_total_bytes: Annotated[int | None, Field(ge=1)] = None
+    # The largest JSON (or other non-upload) request body; refused before it is read.
+    max_json_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    # Concurrent `POST /users/{id}/sync?wait=true` one token may hold open in one API process.
+    max_sync_waits_per_caller: Annotated[int, Field(ge=1, le=100)] = 2
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma
+    # separated); from any other peer the header is ignored.
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = []
     # Where documents and attachments are kept, one file per distinct content; default
     # <data_dir>/content.
     content_dir: Path | None = None
@@ -72,6 +85,21 @@ class Settings(BaseSettings):
     # Filed emails are moved to this top-level mailbox folder (created when missing); empty
     # leaves them where they are.
     filing_folder: Annotated[str, Field(max_length=255)] = ""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or CIDR such as 10.0.0.0/8"
+                ) from None
+        return networks
 
     @field_validator("crm_timezone")
     @classmethod
@@ -141,6 +169,10 @@ class Settings(BaseSettings):
         if self.broker_url.startswith(("redis://", "rediss://")):
             return self.broker_url
         return None
+
+    @property
+    def effective_max_upload_total_bytes(self) -> int:
+        return self.max_upload_total_bytes or 4 * self.max_message_bytes
 
     @property
     def effective_content_dir(self) -> Path:

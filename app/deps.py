@@ -38,15 +38,14 @@ _bearer = HTTPBearer(auto_error=False, description="an admin key or a user token
 def authenticate_request(request: Request, db: Session) -> Principal:
     """The caller of a request carrying a token, within the rate limits (see kit.rate_limit)."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    address = request.client.host if request.client else "unknown"
     authorization = request.headers.get("authorization")
-    limiter.check_address(address)
     try:
         principal = authenticate(db, authorization)
     except Unauthorized:
         # Only a presented token is a guess; a request without one is no brute-force attempt.
+        # The address is the client's own, proxies resolved (see kit.client_address).
         if authorization:
-            limiter.record_failed_auth(address)
+            limiter.record_failed_auth(request.client.host if request.client else "unknown")
         raise
     limiter.check_token(principal.key_id)
     return principal

@@ -26,6 +26,7 @@ from app.filings import endpoints as filings_endpoints
 from app.filings.mailbox import MailboxMessages, NoMailbox
 from app.imports import endpoints as imports_endpoints
 from app.kit import log_redaction
+from app.kit.client_address import ClientAddress
 from app.kit.errors import AppError
 from app.kit.rate_limit import RateLimiter
 from app.licensing import endpoints as licensing_endpoints
@@ -155,6 +156,8 @@ def create_app(
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected_error)
     app.middleware("http")(_measure)
+    # Added last, so it runs first: every later layer sees the client's own address.
+    app.add_middleware(ClientAddress, trusted_proxies=app.state.settings.trusted_proxies)
     _document_validation_errors(app)
 
     app.include_router(ops_endpoints.router)

@@ -101,7 +101,9 @@ def serve(
     children = _start_embedded_jobs() if settings.embedded else []
     try:
         app = create_app(mailbox_probe=ExchangeProbe(), mailbox_messages=ExchangeMessages())
-        uvicorn.run(app, host=host, port=port)
+        # X-Forwarded-For is read by the app, from CRMSYNC_TRUSTED_PROXIES only (uvicorn
+        # would trust it from any loopback peer).
+        uvicorn.run(app, host=host, port=port, proxy_headers=False)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

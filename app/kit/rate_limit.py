@@ -1,10 +1,14 @@
 """Request rate limits: per token, and per client address for failed authentications.
 
 Fixed one-minute windows counted in Redis, so every API process shares them; in the embedded
-default (no Redis) each process counts for itself. A limit of 0 turns that limit off.
+default (no Redis) each process counts for itself, and so does a process that cannot reach
+Redis (it says so in the log and in /health) until Redis answers again. A limit of 0 turns
+that limit off.
 
-An address over its failed-authentication limit is refused before its token is even looked
-at: were the guess checked first, a brute-force client would still learn which guess is right.
+The failed-authentication limit counts and refuses failures only: a valid token always passes,
+so failures of others (behind one proxy, every client shares an address) never lock out a
+legitimate caller. Guessing gains nothing from that: tokens are 256-bit random strings, and
+the limit is there to keep failing clients from hammering the database, not to hide guesses.
 """
 
 from __future__ import annotations
@@ -37,46 +41,19 @@ class RateLimited(AppError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+# While Redis is failing, a process counts by itself and tries Redis again after this long, so
+# an unreachable Redis does not add its connection timeout to every request.
+REDIS_RETRY_SECONDS = 30.0
+
+
 class WindowCounter(Protocol):
     def add(self, key: str, window: int) -> int:
         """Counts one more event in this window; returns the window's count."""
         ...
 
-    def get(self, key: str, window: int) -> int: ...
-
-
-class RedisCounter:
-    def __init__(self, client: redis.Redis, namespace: str) -> None:
-        self._client = client
-        self._namespace = namespace
-
-    def _name(self, key: str, window: int) -> str:
-        return f"{self._namespace}:{key}:{window}"
-
-    def add(self, key: str, window: int) -> int:
-        try:
-            pipeline = self._client.pipeline()
-            pipeline.incr(self._name(key, window))
-            # One window past its end, so a slow clock on another API process still counts it.
-            pipeline.expire(self._name(key, window), 2 * WINDOW_SECONDS)
-            count, _ = pipeline.execute()
-        except redis.RedisError as exc:
-            return _unlimited(exc)
-        return int(count)
-
-    def get(self, key: str, window: int) -> int:
-        try:
-            value = self._client.get(self._name(key, window))
-        except redis.RedisError as exc:
-            return _unlimited(exc)
-        return int(value) if value is not None else 0
-
-
-def _unlimited(exc: redis.RedisError) -> int:
-    # A limiter that fails closed would take the API down with Redis; this one lets requests
-    # through and says so.
-    logger.warning("rate limits not enforced: Redis failed (%s)", type(exc).__name__)
-    return 0
+    def mode(self) -> str:
+        """How the limits are counted, for /health: "ok", or what is degraded and why."""
+        ...
 
 
 class MemoryCounter:
@@ -98,9 +75,74 @@ class MemoryCounter:
             counts[key] = counts.get(key, 0) + 1
             return counts[key]
 
-    def get(self, key: str, window: int) -> int:
-        with self._lock:
-            return self._current(window).get(key, 0)
+    def mode(self) -> str:
+        return "ok"
+
+
+class RedisCounter:
+    """Counts shared by every API process, or this process's own counts while Redis fails.
+
+    Failing closed would take the API down with Redis; failing open would switch the limits
+    off. Per-process limits keep each process within them (a client spread over N processes
+    gets N times the limit) until Redis answers again.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        namespace: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._clock = clock
+        self._fallback = MemoryCounter()
+        self._failure: str | None = None
+        self._retry_at = 0.0
+
+    def _name(self, key: str, window: int) -> str:
+        return f"{self._namespace}:{key}:{window}"
+
+    def add(self, key: str, window: int) -> int:
+        if self._failure is not None and self._clock() < self._retry_at:
+            return self._fallback.add(key, window)
+        try:
+            pipeline = self._client.pipeline()
+            pipeline.incr(self._name(key, window))
+            # One window past its end, so a slow clock on another API process still counts it.
+            pipeline.expire(self._name(key, window), 2 * WINDOW_SECONDS)
+            count, _ = pipeline.execute()
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return self._fallback.add(key, window)
+        self._recovered()
+        return int(count)
+
+    def mode(self) -> str:
+        try:
+            self._client.ping()
+        except redis.RedisError as exc:
+            self._failed(exc)
+        else:
+            self._recovered()
+        if self._failure is None:
+            return "ok"
+        return f"per-process: Redis unreachable ({self._failure})"
+
+    def _failed(self, exc: redis.RedisError) -> None:
+        if self._failure is None:
+            logger.warning(
+                "rate limits counted per process: Redis failed (%s); retrying every %.0f s",
+                type(exc).__name__,
+                REDIS_RETRY_SECONDS,
+            )
+        self._failure = type(exc).__name__
+        self._retry_at = self._clock() + REDIS_RETRY_SECONDS
+
+    def _recovered(self) -> None:
+        if self._failure is not None:
+            logger.warning("rate limits shared through Redis again")
+        self._failure = None
 
 
 class RateLimiter:
@@ -143,21 +185,20 @@ class RateLimiter:
         window = int(now // WINDOW_SECONDS)
         return window, max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
 
-    def check_address(self, address: str) -> None:
-        """Refuses an address that failed to authenticate too often in this window."""
+    def mode(self) -> str:
+        return self._counter.mode()
+
+    def record_failed_auth(self, address: str) -> None:
+        """Counts a failed authentication; refuses it (429 rather than 401) past the limit."""
         if not self._failed_auth_per_address:
             return
         window, retry_after = self._window()
-        if self._counter.get(f"failed:{address}", window) >= self._failed_auth_per_address:
+        if self._counter.add(f"failed:{address}", window) > self._failed_auth_per_address:
             raise RateLimited(
                 f"too many failed authentications from {address}: at most "
                 f"{self._failed_auth_per_address} a minute (CRMSYNC_FAILED_AUTH_LIMIT_PER_MINUTE)",
                 retry_after,
             )
-
-    def record_failed_auth(self, address: str) -> None:
-        if self._failed_auth_per_address:
-            self._counter.add(f"failed:{address}", self._window()[0])
 
     def check_token(self, key_id: int) -> None:
         """Counts one request of the token; refuses it beyond the token's limit."""

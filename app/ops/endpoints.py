@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.config import Settings
 from app.db import Database
+from app.kit.rate_limit import RateLimiter
 from app.ops import backlog
 
 router = APIRouter(tags=["operations"])
@@ -36,14 +37,20 @@ def _check_broker(settings: Settings) -> str:
 
 @router.get("/health")
 def health(request: Request) -> JSONResponse:
+    """503 when the database or the broker is unreachable: the API cannot do its work. Rate
+    limits counted per process (Redis unreachable) make the status "degraded", answered 200:
+    the API still serves, but a load balancer's operator should know."""
+    limiter: RateLimiter = request.app.state.rate_limiter
     checks = {
         "database": _check_database(request.app.state.database),
         "broker": _check_broker(request.app.state.settings),
     }
+    serving = all(value == "ok" for value in checks.values())
+    checks["rate_limits"] = limiter.mode()
     healthy = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ok" if healthy else "degraded", "checks": checks},
-        status_code=200 if healthy else 503,
+        status_code=200 if serving else 503,
     )
 
 

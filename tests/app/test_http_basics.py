@@ -8,7 +8,10 @@ from fastapi.testclient import TestClient
 def test_health_checks_database_and_broker(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok", "rate_limits": "ok"},
+    }
 
 
 def test_metrics_in_prometheus_format(client: TestClient) -> None:

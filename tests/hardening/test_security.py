@@ -425,9 +425,15 @@ def test_a_token_over_its_limit_gets_429_and_other_tokens_do_not(
     assert "CRMSYNC_RATE_LIMIT_PER_MINUTE" in refused.json()["detail"]
 
 
-def test_guessing_tokens_from_one_address_is_limited(database: Database, db: Session) -> None:
+WRONG = {"Authorization": "Bearer cst_wrong"}
+
+
+def test_failed_authentications_are_limited_and_a_valid_token_still_passes(
+    database: Database, db: Session
+) -> None:
     sync_user(db, logon="guessed")
     valid = {"Authorization": f"Bearer {user_token(db, 'guessed')}"}
+    admin = {"Authorization": f"Bearer {admin_key(db)}"}
     db.commit()
     app = _limited_app(database, "redis")
     with _client_at(app) as guesser, _client_at(app) as elsewhere:
@@ -435,19 +441,68 @@ def test_guessing_tokens_from_one_address_is_limited(database: Database, db: Ses
             guesser.get("/api/v1/users/me", headers={"Authorization": f"Bearer cst_guess{n}"})
             for n in range(3)
         ]
-        # Past the limit even a right guess is refused, so guessing teaches nothing.
-        right_guess = guesser.get("/api/v1/users/me", headers=valid)
-        assert elsewhere.get("/api/v1/users/me", headers=valid).status_code == 200
+        # Behind one proxy every client shares an address: others' failures lock nobody out.
+        assert guesser.get("/api/v1/users/me", headers=valid).status_code == 200
+        assert guesser.get("/api/v1/users", headers=admin).status_code == 200
+        assert (
+            guesser.get("/api/v1/users/me", headers={"Authorization": "Bearer x"}).status_code
+            == 429
+        )
         # Requests without any token are no guesses.
         assert {elsewhere.get("/api/v1/users/me").status_code for _ in range(3)} == {401}
-        assert elsewhere.get("/api/v1/users/me", headers=valid).status_code == 200
+        assert (
+            elsewhere.get("/api/v1/users/me", headers={"Authorization": "Bearer x"}).status_code
+            == 401
+        )
     assert [g.status_code for g in guesses] == [401, 401, 429]
-    assert right_guess.status_code == 429
-    assert "CRMSYNC_FAILED_AUTH_LIMIT_PER_MINUTE" in right_guess.json()["detail"]
-    assert int(right_guess.headers["Retry-After"]) > 0
+    assert "CRMSYNC_FAILED_AUTH_LIMIT_PER_MINUTE" in guesses[2].json()["detail"]
+    assert int(guesses[2].headers["Retry-After"]) > 0
 
 
-def test_without_redis_requests_go_through_and_the_log_says_so(
+def _proxied_app(database: Database, trusted: str) -> FastAPI:
+    settings = _limited_settings("redis").model_copy(
+        update={"trusted_proxies": Settings(trusted_proxies=trusted).trusted_proxies}
+    )
+    app = create_app(settings=settings, database=database)
+    app.state.rate_limiter = RateLimiter.from_settings(settings, clock=lambda: FROZEN_NOW)
+    return app
+
+
+def test_forwarded_for_is_ignored_from_a_peer_that_is_no_configured_proxy(
+    database: Database,
+) -> None:
+    # Loopback is no exception: uvicorn trusts it by default, crmsync does not.
+    with _client_at(_proxied_app(database, "")) as attacker:
+        rotated = [
+            attacker.get(
+                "/api/v1/users/me", headers={**WRONG, "X-Forwarded-For": f"203.0.113.{n}"}
+            ).status_code
+            for n in range(3)
+        ]
+    assert rotated == [401, 401, 429]
+
+
+def test_behind_a_configured_proxy_each_forwarded_client_has_its_own_limit(
+    database: Database,
+) -> None:
+    proxy = f"198.51.100.{next(_addresses)}"
+    app = _proxied_app(database, f"{proxy}, 10.0.0.0/8")
+    with TestClient(app, client=(proxy, 50000)) as through_proxy:
+
+        def attempt(forwarded_for: str) -> int:
+            headers = {**WRONG, "X-Forwarded-For": forwarded_for}
+            return through_proxy.get("/api/v1/users/me", headers=headers).status_code
+
+        # The client wrote the left part; the proxies appended the right: the first address
+        # from the right that is no proxy of ours is the client.
+        victim = f"192.0.2.{next(_addresses)}"
+        first = [attempt(f"{victim}, 203.0.113.9, 10.1.2.3") for _ in range(3)]
+        assert attempt(f"{victim}, 203.0.113.10") == 401
+        assert attempt(victim) == 401
+    assert first == [401, 401, 429]
+
+
+def test_without_redis_limits_count_per_process_and_health_says_so(
     database: Database, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     import redis
@@ -458,9 +513,38 @@ def test_without_redis_requests_go_through_and_the_log_says_so(
     unreachable = redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)
     app.state.rate_limiter = RateLimiter(
         RedisCounter(unreachable, "crmsync:ratelimit:unreachable"),
-        per_token=1,
+        per_token=2,
         failed_auth_per_address=1,
+        clock=lambda: FROZEN_NOW,
     )
-    with caplog.at_level(logging.WARNING, "crmsync.rate_limit"), TestClient(app) as client:
-        assert {client.get("/api/v1/users", headers=headers).status_code for _ in range(3)} == {200}
-    assert "rate limits not enforced" in caplog.text
+    with caplog.at_level(logging.WARNING, "crmsync.rate_limit"), _client_at(app) as client:
+        statuses = [client.get("/api/v1/users", headers=headers).status_code for _ in range(3)]
+        health = client.get("/health")
+    assert statuses == [200, 200, 429]
+    assert "rate limits counted per process: Redis failed" in caplog.text
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
+    assert health.json()["checks"]["rate_limits"].startswith("per-process: Redis unreachable")
+
+
+def test_limits_are_shared_again_once_redis_answers(caplog: pytest.LogCaptureFixture) -> None:
+    import redis
+
+    clock = [0.0]
+    counter = RedisCounter(
+        redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1),
+        "crmsync:ratelimit:recovering",
+        clock=lambda: clock[0],
+    )
+    assert counter.add("k", 1) == 1
+    assert counter.mode().startswith("per-process")
+    counter._client = redis.Redis.from_url(get_settings().effective_redis_url or "")
+    counter._client.delete("crmsync:ratelimit:recovering:k:1")
+    # Within the retry delay the process keeps counting by itself ...
+    assert counter.add("k", 1) == 2
+    clock[0] += 31
+    # ... then Redis counts again.
+    with caplog.at_level(logging.WARNING, "crmsync.rate_limit"):
+        assert counter.add("k", 1) == 1
+        assert counter.mode() == "ok"
+    assert "shared through Redis again" in caplog.text
