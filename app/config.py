@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     queue_name: Annotated[str, Field(min_length=1, max_length=64)] = "crmsync"
     secret_key: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
+    # Seeds the `crm_timezone` sync setting when the database is created; the setting rules.
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
@@ -177,10 +178,6 @@ class Settings(BaseSettings):
     @property
     def effective_content_dir(self) -> Path:
         return self.content_dir or self.data_dir / "content"
-
-    @property
-    def crm_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.crm_timezone)
 
     def effective_secret_key(self) -> str:
         """The key that encrypts stored credentials.

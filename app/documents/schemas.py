@@ -27,7 +27,7 @@ class DocumentRead(BaseModel):
     sha256: str | None
     record: RecordRef | None
     communication_id: int | None
-    created: datetime | None = Field(description="in the CRM's time zone (CRMSYNC_CRM_TIMEZONE)")
+    created: datetime | None = Field(description="in the CRM's time zone (crm_timezone setting)")
 
 
 class DraftCreate(BaseModel):

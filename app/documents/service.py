@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.crm_records.schemas import RecordEntity
 from app.crm_records.service import acting_crm_user
 from app.documents import repository
@@ -28,6 +28,7 @@ from app.kit.content_store import ContentStore
 from app.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from app.kit.pagination import Page, PageRequest, make_page
 from app.models.crm import FLAG_SET, Library
+from app.sync_settings.crm_zone import crm_zone
 
 DOCUMENT_TYPE = "Document"
 
@@ -57,9 +58,7 @@ def to_read(row: Library) -> DocumentRead:
         record=record,
         communication_id=row.libr_communicationid,
         # The CRM stores naive times in its own zone; an offset makes them unambiguous.
-        created=row.created_date.replace(tzinfo=get_settings().crm_zone)
-        if row.created_date
-        else None,
+        created=row.created_date.replace(tzinfo=crm_zone()) if row.created_date else None,
     )
 
 

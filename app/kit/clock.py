@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.config import get_settings
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 def crm_now() -> datetime:
-    return datetime.now(get_settings().crm_zone).replace(tzinfo=None)
+    """Now, naive, in the CRM server's zone (the `crm_timezone` sync setting)."""
+    # Imported here: the models import this module, and the setting is read through them.
+    from app.sync_settings.crm_zone import crm_zone
+
+    return datetime.now(crm_zone()).replace(tzinfo=None)

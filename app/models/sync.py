@@ -50,7 +50,10 @@ class SyncUser(ServiceTable):
     consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     timezone: Mapped[str | None] = mapped_column(String(64))
     show_install_button: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    next_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # When the scheduler next queues the user: a new user is due at once.
+    next_sync_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, index=True, nullable=False, default=utc_now
+    )
     created_at: Mapped[datetime] = utc_timestamp_column()
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
@@ -96,6 +99,11 @@ class SyncRun(ServiceTable):
     # For a Failed run: "transient" (retried with back-off) or "permanent" (needs an admin).
     failure_kind: Mapped[str | None] = mapped_column(String(16))
     deletions_held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # While running: {"contacts": {"phase": "applying", "listed": 120, "planned": 8,
+    # "applied": 3}, ...}; left as it ended once the run finishes.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Requests sent to Exchange during the run (every pass, every entity).
+    ews_requests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class EntryLevel(StrEnum):

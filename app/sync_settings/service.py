@@ -10,13 +10,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.kit.errors import InvalidInput
 from app.models.sync import SettingsScope
 from app.sync_settings import repository
+from app.sync_settings.crm_zone import DEFAULT_CRM_TIMEZONE, GLOBAL_SCOPE, forget_crm_zone
 from app.sync_settings.schemas import EffectiveSettings, SettingsPatch, UserSettingsRead
 from app.users import service as users_service
-
-GLOBAL_SCOPE = "global"
 
 _ENTITY_DEFAULTS = {"enabled": True, "direction": "both", "conflict_policy": "most_recent"}
 _DEFAULTS: dict[str, Any] = {
@@ -32,6 +31,8 @@ _DEFAULTS: dict[str, Any] = {
     "log_level": "info",
     "log_retention_days": 30,
     "create_unknown_companies": False,
+    # Migration 0010 stores the installation's zone; this is only what a missing value means.
+    "crm_timezone": DEFAULT_CRM_TIMEZONE,
 }
 
 
@@ -40,8 +41,7 @@ def user_scope(user_id: int) -> str:
 
 
 def default_values() -> dict[str, Any]:
-    # The CRM server's zone is deployment configuration, so it is read at call time.
-    return {**_DEFAULTS, "crm_timezone": get_settings().crm_timezone}
+    return dict(_DEFAULTS)
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +91,8 @@ def _apply_patch(db: Session, scope: str, patch: SettingsPatch) -> None:
 
 def update_global(db: Session, patch: SettingsPatch) -> EffectiveSettings:
     _apply_patch(db, GLOBAL_SCOPE, patch)
+    if "crm_timezone" in patch.model_fields_set:
+        forget_crm_zone()
     return effective_settings(db, None)
 
 
@@ -107,5 +109,11 @@ def read_user_settings(db: Session, user_id: int) -> UserSettingsRead:
 
 def update_user_settings(db: Session, user_id: int, patch: SettingsPatch) -> UserSettingsRead:
     users_service.get_existing(db, user_id)
+    if patch.crm_timezone is not None:
+        # One CRM server, one zone: a user's own zone is the `timezone` of the sync user.
+        raise InvalidInput(
+            "body.crm_timezone: the CRM server's zone is a global setting (PUT /settings); "
+            "a user's own zone is the user's `timezone`"
+        )
     _apply_patch(db, user_scope(user_id), patch)
     return read_user_settings(db, user_id)

@@ -38,20 +38,6 @@ def test_defaults(client: TestClient, admin_headers: dict[str, str]) -> None:
     assert response.json() == DEFAULTS
 
 
-def test_crm_timezone_defaults_to_the_service_setting(
-    db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CRMSYNC_CRM_TIMEZONE", "Europe/Paris")
-    from app.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        assert effective_settings(db, None).crm_timezone == "Europe/Paris"
-    finally:
-        monkeypatch.delenv("CRMSYNC_CRM_TIMEZONE")
-        get_settings.cache_clear()
-
-
 def test_global_put_sets_only_what_it_names_and_null_restores_the_default(
     client: TestClient, admin_headers: dict[str, str], db: Session
 ) -> None:
@@ -69,6 +55,7 @@ def test_global_put_sets_only_what_it_names_and_null_restores_the_default(
     stored = db.get(SettingsScope, "global")
     assert stored is not None
     assert stored.values == {
+        "crm_timezone": "UTC",  # seeded by the migrations from CRMSYNC_CRM_TIMEZONE
         "interval_minutes": 30,
         "tasks": {"direction": "crm_to_outlook"},
         "auto_sync": False,
