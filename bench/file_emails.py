@@ -63,8 +63,8 @@ def run(count: int, batch: int) -> None:
     from app.models.crm import Company, Library
     from app.users import service as users_service
     from ews_simulator.testing import SimulatorServer
-    from workers.exchange.connection import open_account
-    from workers.exchange.messages import ExchangeMessages
+    from workers.connectors.ews.connection import open_account
+    from workers.connectors.ews.messages import ExchangeMessages
 
     upgrade_database()
     smtp = "bench@example.com"

@@ -12,9 +12,9 @@ from app.kit.jobs import celery_config
 
 app = Celery("crmsync")
 app.conf.update(celery_config(get_settings()))
-app.conf.imports = ("workers.tasks", "workers.licensing_tasks", "workers.import_tasks")
+app.conf.imports = ("workers.jobs.sync", "workers.jobs.licensing", "workers.jobs.imports")
 app.conf.beat_schedule = {
-    # Fans out one sync.user task per user whose interval has come (see workers.tasks).
+    # Fans out one sync.user task per user whose interval has come (see workers.jobs.sync).
     "sync-due-users": {
         "task": "sync.due_users",
         "schedule": 60.0,

@@ -18,7 +18,7 @@ from app.models.crm import Company, Person
 from app.users import service as users_service
 from app.users.schemas import SyncUserCreate
 from ews_simulator.testing import SimulatorServer
-from workers.exchange.properties import register
+from workers.connectors.ews.properties import register
 from workers.sync.runner import RunRequest, run_user_sync
 from workers.sync.summary import describe_run
 

@@ -92,8 +92,8 @@ def serve(
     import uvicorn
 
     from app.main import create_app
-    from workers.exchange.connection import ExchangeProbe
-    from workers.exchange.messages import ExchangeMessages
+    from workers.connectors.ews.connection import ExchangeProbe
+    from workers.connectors.ews.messages import ExchangeMessages
 
     settings = get_settings()
     if settings.embedded:

@@ -1,6 +1,6 @@
 """The port through which filing and drafts reach a user's mailbox.
 
-The API never imports exchangelib (only workers/exchange does): the composition root hands
+The API never imports exchangelib (only workers/connectors/ews does): the composition root hands
 `create_app` an implementation of `MailboxMessages`; without one, the operations that need a
 mailbox answer 503 and uploads still work.
 """

@@ -1,6 +1,6 @@
 """What it takes to reach a user's mailbox, and the port through which the API probes it.
 
-The API never imports exchangelib (only workers/exchange does); the composition root hands
+The API never imports exchangelib (only workers/connectors/ews does); the composition root hands
 `create_app` an implementation of `MailboxProbe`.
 """
 

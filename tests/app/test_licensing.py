@@ -11,7 +11,7 @@ from app.licensing.service import sweep_expired_sessions
 from tests.factories.licensing import age_session, set_seats
 from tests.factories.users import sync_user, user_token
 from workers.celery_app import app as celery_app
-from workers.licensing_tasks import sweep_license_sessions
+from workers.jobs.licensing import sweep_license_sessions
 
 Headers = dict[str, str]
 
@@ -297,7 +297,7 @@ def test_beat_sweeps_every_minute_through_the_licensing_task(
         e for e in celery_app.conf.beat_schedule.values() if e["task"] == "licensing.sweep"
     )
     assert entry["schedule"] == 60.0 and entry["options"]["expires"] <= 60
-    assert "workers.licensing_tasks" in celery_app.conf.imports
+    assert "workers.jobs.licensing" in celery_app.conf.imports
 
     _alice, headers = _user(db, "alice")
     age_session(db, _open(client, headers, "plugin"), minutes=6)

@@ -13,7 +13,7 @@ from app.db import Database
 from app.main import create_app
 from ews_simulator.testing import SimulatorServer
 from tests.factories.users import admin_key, sync_user
-from workers.exchange.connection import ExchangeProbe
+from workers.connectors.ews.connection import ExchangeProbe
 
 
 @pytest.fixture

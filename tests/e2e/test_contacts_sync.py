@@ -500,7 +500,7 @@ def test_unknown_companies_are_created_when_the_setting_says_so(
 
 
 def test_a_stale_crmsync_tag_is_restamped_when_matched(db: Session, mailbox: Mailbox) -> None:
-    from workers.exchange.properties import TAG_FIELD
+    from workers.connectors.ews.properties import TAG_FIELD
 
     person_id = person(
         db, flagged_for=mailbox.user_id, pers_lastname="Match", **{"email.Business": "m@x.example"}

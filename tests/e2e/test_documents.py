@@ -13,7 +13,7 @@ from app.db import Database
 from app.main import create_app
 from tests.e2e.conftest import Mailbox
 from tests.factories.users import user_token
-from workers.exchange.messages import ExchangeMessages
+from workers.connectors.ews.messages import ExchangeMessages
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 Headers = dict[str, str]

@@ -21,7 +21,7 @@ from ews_simulator.testing import SimulatorServer
 from tests.e2e.conftest import Mailbox
 from tests.factories import crm_records
 from tests.factories.users import admin_key, user_token
-from workers.exchange.messages import FILED_FIELD, ExchangeMessages
+from workers.connectors.ews.messages import FILED_FIELD, ExchangeMessages
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 FILING_FOLDER = "Filed in CRM"

@@ -20,7 +20,7 @@ from app.templates.schemas import TemplateWrite
 from app.templates.service import replace_template
 from tests.e2e.conftest import Mailbox
 from tests.factories.communications import task
-from workers.sync.details import CLOSING, OPENING
+from workers.sync.core.details import CLOSING, OPENING
 from workers.sync.runner import RunRequest, run_user_sync
 
 

@@ -37,7 +37,7 @@ from tests.factories import crm_records
 from tests.factories.crm import person
 from tests.factories.headers import user_with_headers
 from tests.factories.users import admin_key, sync_user, user_token
-from workers.exchange.connection import ExchangeProbe
+from workers.connectors.ews.connection import ExchangeProbe
 from workers.sync.runner import RunRequest, run_user_sync
 
 Headers = dict[str, str]

@@ -21,8 +21,8 @@ from ews_simulator.testing import SimulatorServer
 from tests.e2e.conftest import Mailbox
 from tests.e2e.test_contacts_sync import contacts, outlook_contact, settle, sync
 from tests.factories.crm import person
-from workers.exchange.folder import FolderGateway
-from workers.sync.crm_contacts import CrmContacts
+from workers.connectors.ews.folder import FolderGateway
+from workers.sync.contacts.crm import CrmContacts
 from workers.sync.links import DatabaseLinkStore
 
 # What both sides hold once the changes of both sides have gone through.

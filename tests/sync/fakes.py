@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from workers.sync.engine import ExecutionResult, RemoteCreated, RunStatus, execute_plan
-from workers.sync.planner import (
+from workers.sync.core.engine import ExecutionResult, RemoteCreated, RunStatus, execute_plan
+from workers.sync.core.planner import (
     ConflictRecord,
     CreateInOutlook,
     CrmItem,

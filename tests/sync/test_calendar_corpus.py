@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workers.sync import recurrence, timezones
-from workers.sync.details import CLOSING, OPENING, join_body, normalize_text, split_body
+from workers.sync.core import recurrence, timezones
+from workers.sync.core.details import CLOSING, OPENING, join_body, normalize_text, split_body
 
 LONDON, NEW_YORK, SYDNEY = (
     ZoneInfo("Europe/London"),

@@ -4,7 +4,7 @@ import math
 from collections.abc import Sequence
 
 from tests.sync.fakes import Crash, FakeExchange, SideError, World
-from workers.sync.engine import (
+from workers.sync.core.engine import (
     ActionKind,
     ExecutionResult,
     LogLevel,
@@ -13,7 +13,7 @@ from workers.sync.engine import (
     RunStatus,
     execute_plan,
 )
-from workers.sync.planner import (
+from workers.sync.core.planner import (
     ConflictPolicy,
     CreateInOutlook,
     Direction,
@@ -22,7 +22,7 @@ from workers.sync.planner import (
     Record,
     plan_sync,
 )
-from workers.sync.records import Value
+from workers.sync.core.records import Value
 
 
 def email_key(record: Record) -> list[Value]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from workers.sync.planner import (
+from workers.sync.core.planner import (
     Applied,
     ConflictPolicy,
     CreateInCrm,

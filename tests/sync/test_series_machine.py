@@ -1,7 +1,7 @@
 """The state machine of test_state_machine.py over records shaped like appointments and tasks.
 
 A series record carries its pattern, its deleted occurrences and its modified occurrences as
-tuples, as workers.sync.appointments builds them; users on both sides move or rename an
+tuples, as workers.sync.appointments.mapping builds them; users on both sides move or rename an
 occurrence, delete one, change the pattern, or change a task's status. The invariants (no
 duplicates, no echoes, agreement, nothing overwritten unrecorded) are the base machine's.
 """
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from tests.sync import test_state_machine as base
-from workers.sync.planner import Value
+from workers.sync.core.planner import Value
 
 FIRST = datetime(2024, 3, 25, 8, tzinfo=UTC)
 ORIGINALS = tuple(FIRST + timedelta(weeks=n) for n in range(4))

@@ -25,8 +25,8 @@ from hypothesis.stateful import (
 )
 
 from tests.sync.fakes import RunOutcome, World
-from workers.sync.engine import RunStatus
-from workers.sync.planner import (
+from workers.sync.core.engine import RunStatus
+from workers.sync.core.planner import (
     ConflictPolicy,
     Direction,
     EntityPolicy,
@@ -34,7 +34,7 @@ from workers.sync.planner import (
     Record,
     Value,
 )
-from workers.sync.records import is_empty
+from workers.sync.core.records import is_empty
 
 settings.register_profile("ci", max_examples=75, stateful_step_count=30, deadline=None)
 settings.register_profile("long", max_examples=1000, stateful_step_count=60, deadline=None)

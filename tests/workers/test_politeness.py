@@ -10,8 +10,8 @@ from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Ve
 
 from app.config import get_settings
 from ews_simulator.testing import SimulatorServer
-from workers.exchange import politeness
-from workers.exchange.transport import install, operation_of
+from workers.connectors.ews import politeness
+from workers.connectors.ews.transport import install, operation_of
 from workers.metrics import EWS_REQUESTS
 
 

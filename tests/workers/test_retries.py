@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from app.kit.clock import utc_now
 from app.models.sync import RunStatus
 from app.runs.schemas import RunRead
-from workers import tasks
+from workers.jobs import sync as tasks
 
 
 def _run(status: RunStatus, failure_kind: str | None) -> RunRead:

@@ -66,7 +66,7 @@ def api(committed_database: Database) -> Iterator[tuple[TestClient, dict[str, st
 
 
 # Mailboxes differ from one session to the next: politeness slots that a killed worker holds
-# in Redis (see workers.exchange.politeness) outlive the session and must not block the next.
+# in Redis (see workers.connectors.ews.politeness) outlive the session and must not block the next.
 _SESSION = uuid.uuid4().hex[:6]
 
 

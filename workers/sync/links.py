@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.db import commit
 from app.kit.tagged_json import decode, encode
 from app.models.sync import ConflictStatus, SyncConflict, SyncLink
-from workers.sync.planner import Applied, ConflictRecord, LinkState, record_hash
-from workers.sync.records import Value
+from workers.sync.core.planner import Applied, ConflictRecord, LinkState, record_hash
+from workers.sync.core.records import Value
 
 
 def encode_record(record: Mapping[str, Value]) -> dict[str, Any]:

@@ -19,12 +19,10 @@ from app.sync_control import service as sync_control
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.service import connection_for
-from workers.exchange.connection import ErrorClass, classify, open_account
+from workers.connectors.ews.connection import ErrorClass, classify, open_account
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
-from workers.sync import engine
-from workers.sync.entities import EntitySource, sources_for
-from workers.sync.links import DatabaseLinkStore
-from workers.sync.planner import (
+from workers.sync.core import engine
+from workers.sync.core.planner import (
     Action,
     CrmItem,
     LinkState,
@@ -32,7 +30,9 @@ from workers.sync.planner import (
     items_to_fetch,
     plan_sync,
 )
+from workers.sync.links import DatabaseLinkStore
 from workers.sync.recording import finish_run, start_run
+from workers.sync.wiring import EntitySource, sources_for
 
 logger = logging.getLogger("crmsync.sync")
 

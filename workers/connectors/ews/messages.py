@@ -27,8 +27,8 @@ from app.filings.mailbox import (
 )
 from app.kit.errors import AppError, InvalidInput
 from app.users.connection import MailboxConnection
-from workers.exchange.connection import classify, open_account
-from workers.exchange.properties import CRMSYNC_PROPERTY_SET
+from workers.connectors.ews.connection import classify, open_account
+from workers.connectors.ews.properties import CRMSYNC_PROPERTY_SET
 
 
 class FiledCommunicationId(ExtendedProperty):  # type: ignore[misc]

@@ -26,7 +26,7 @@ from typing import Protocol, TypeVar
 
 # The run statuses are the recorded runs' own (an executor never yields Queued or Running).
 from app.models.sync import RunStatus
-from workers.sync.planner import (
+from workers.sync.core.planner import (
     Applied,
     ConflictRecord,
     CreateInCrm,
@@ -47,7 +47,7 @@ from workers.sync.planner import (
     UpdateCrm,
     UpdateOutlook,
 )
-from workers.sync.records import is_empty
+from workers.sync.core.records import is_empty
 
 __all__ = [
     "ActionKind",

@@ -1,4 +1,4 @@
-"""Exchange contacts ↔ canonical records (Outlook field names, see workers.sync.contacts)."""
+"""Exchange contacts ↔ canonical records (Outlook field names: workers.sync.contacts.mapping)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from exchangelib import Contact
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 
-from workers.exchange.properties import TAG_FIELD, TITLE_FIELD
-from workers.sync.contacts import normalized
-from workers.sync.records import Record, Value
+from workers.connectors.ews.properties import TAG_FIELD, TITLE_FIELD
+from workers.sync.contacts.mapping import normalized
+from workers.sync.core.records import Record, Value
 
 # Outlook field → exchangelib Contact attribute, for plain text fields.
 _SIMPLE = {

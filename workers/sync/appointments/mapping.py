@@ -14,9 +14,18 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from app.models.crm import FLAG_SET, Communication
-from workers.sync import recurrence
-from workers.sync.details import normalize_text
-from workers.sync.items import (
+from workers.sync.core import recurrence
+from workers.sync.core.details import normalize_text
+from workers.sync.core.planner import Direction
+from workers.sync.core.records import Record, Value
+from workers.sync.core.timezones import (
+    all_day_from_crm,
+    crm_from_all_day,
+    crm_from_utc,
+    minutes_before,
+    utc_from_crm,
+)
+from workers.sync.core.values import (
     DETAILS,
     EXDATES,
     OCCURRENCES,
@@ -25,15 +34,6 @@ from workers.sync.items import (
     importance,
     members,
     text,
-)
-from workers.sync.planner import Direction
-from workers.sync.records import Record, Value
-from workers.sync.timezones import (
-    all_day_from_crm,
-    crm_from_all_day,
-    crm_from_utc,
-    minutes_before,
-    utc_from_crm,
 )
 
 COMM_TYPE = "Appointment"

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Final, TypeAlias
 
 from app.kit.sync_policy import ConflictPolicy, Direction, OutlookDeleteMode
-from workers.sync.records import Record, Value, is_empty, record_hash
+from workers.sync.core.records import Record, Value, is_empty, record_hash
 
 __all__ = [
     "Action",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from app.crm.people import PersonValues, split_street
 from app.crm.phones import compose_phone, split_phone
-from workers.sync.planner import Direction
-from workers.sync.records import Record, Value
+from workers.sync.core.planner import Direction
+from workers.sync.core.records import Record, Value
 
 PHONE_FIELDS = frozenset(
     {"business_phone", "home_phone", "mobile_phone", "business_fax", "other_phone"}

@@ -18,22 +18,22 @@ from app.models.sync import SyncUser
 from app.sync_settings.schemas import EffectiveSettings, SyncEntity
 from app.templates.schemas import DetailsContext
 from app.templates.service import details_renderer
-from workers.exchange.calendar import CalendarCodec, CalendarGateway
-from workers.exchange.contacts import ContactCodec
-from workers.exchange.folder import FolderGateway
-from workers.exchange.tasks import TaskCodec, TaskGateway
-from workers.sync import appointments, crm_communications, tasks
-from workers.sync.contacts import ContactMapping, FieldPair, contact_match_keys
-from workers.sync.crm_communications import (
+from workers.connectors.ews.calendar import CalendarCodec, CalendarGateway
+from workers.connectors.ews.contacts import ContactCodec
+from workers.connectors.ews.folder import FolderGateway
+from workers.connectors.ews.tasks import TaskCodec, TaskGateway
+from workers.sync.appointments import mapping as appointments
+from workers.sync.communications import crm as crm_communications
+from workers.sync.communications.crm import (
     CommunicationKind,
     CrmCommunications,
     Scope,
     appointment_window,
     task_window,
 )
-from workers.sync.crm_contacts import CrmContacts, CrmListing
-from workers.sync.items import ItemMapping, email, text
-from workers.sync.planner import (
+from workers.sync.contacts.crm import CrmContacts, CrmListing
+from workers.sync.contacts.mapping import ContactMapping, FieldPair, contact_match_keys
+from workers.sync.core.planner import (
     CrmItem,
     Direction,
     EntityPolicy,
@@ -41,7 +41,9 @@ from workers.sync.planner import (
     OutlookDeleteMode,
     RemoteItem,
 )
-from workers.sync.records import Record
+from workers.sync.core.records import Record
+from workers.sync.core.values import ItemMapping, email, text
+from workers.sync.tasks import mapping as tasks
 
 
 class CrmSource(Protocol):

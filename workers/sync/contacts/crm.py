@@ -30,10 +30,10 @@ from app.models.crm import (
     PhoneLink,
     UserContact,
 )
-from workers.sync.contacts import ContactMapping
+from workers.sync.contacts.mapping import ContactMapping
+from workers.sync.core.planner import CrmItem, OutlookDeleteMode
+from workers.sync.core.records import Record
 from workers.sync.crm_writes import in_savepoint
-from workers.sync.planner import CrmItem, OutlookDeleteMode
-from workers.sync.records import Record
 
 # CRM clients stamp `_updateddate` with their own clocks and commit after stamping: re-reading a
 # window before the watermark catches rows committed late; content comparison drops repeats.

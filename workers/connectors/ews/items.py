@@ -8,9 +8,9 @@ from typing import Any
 
 from exchangelib import Body, HTMLBody
 
-from workers.sync.details import join_body, split_body
-from workers.sync.items import DETAILS
-from workers.sync.records import Record, Value
+from workers.sync.core.details import join_body, split_body
+from workers.sync.core.records import Record, Value
+from workers.sync.core.values import DETAILS
 
 PRIVATE_SENSITIVITIES = ("Private", "Confidential")
 _TAG = re.compile(r"<[^>]+>")

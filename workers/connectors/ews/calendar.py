@@ -30,16 +30,16 @@ from exchangelib.recurrence import (
     WeeklyPattern,
 )
 
-from workers.exchange.folder import BULK_SIZE, FolderGateway, as_utc
-from workers.exchange.items import is_private, read_body, sensitivity, write_body
-from workers.exchange.properties import TAG_FIELD
-from workers.sync import recurrence
-from workers.sync.appointments import ModifiedOccurrence, sorted_exceptions
-from workers.sync.engine import RemoteCreated
-from workers.sync.items import EXDATES, OCCURRENCES, email, importance, members, text
-from workers.sync.planner import CreateInOutlook, RemoteItem, UpdateOutlook
-from workers.sync.records import Record, Value
-from workers.sync.recurrence import Frequency, Pattern
+from workers.connectors.ews.folder import BULK_SIZE, FolderGateway, as_utc
+from workers.connectors.ews.items import is_private, read_body, sensitivity, write_body
+from workers.connectors.ews.properties import TAG_FIELD
+from workers.sync.appointments.mapping import ModifiedOccurrence, sorted_exceptions
+from workers.sync.core import recurrence
+from workers.sync.core.engine import RemoteCreated
+from workers.sync.core.planner import CreateInOutlook, RemoteItem, UpdateOutlook
+from workers.sync.core.records import Record, Value
+from workers.sync.core.recurrence import Frequency, Pattern
+from workers.sync.core.values import EXDATES, OCCURRENCES, email, importance, members, text
 
 _SIMPLE = {"subject": "subject", "location": "location"}
 _READ = {

@@ -11,7 +11,7 @@ from exchangelib.protocol import BaseProtocol
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
-from workers.exchange.politeness import ews_slot
+from workers.connectors.ews.politeness import ews_slot
 from workers.metrics import EWS_ERRORS, EWS_LATENCY, EWS_REQUESTS
 
 _OPERATION = re.compile(rb"<s:Body>\s*<m:(\w+)")

@@ -15,11 +15,11 @@ from typing import Any
 
 from app.mappings.schemas import CrmTaskStatus, OutlookTaskStatus, TaskStatusMapping
 from app.models.crm import FLAG_SET, Communication
-from workers.sync.details import normalize_text
-from workers.sync.items import DETAILS, ItemMapping, importance, text
-from workers.sync.planner import Direction
-from workers.sync.records import Record, Value
-from workers.sync.timezones import crm_from_date, crm_from_utc, date_in_zone, utc_from_crm
+from workers.sync.core.details import normalize_text
+from workers.sync.core.planner import Direction
+from workers.sync.core.records import Record, Value
+from workers.sync.core.timezones import crm_from_date, crm_from_utc, date_in_zone, utc_from_crm
+from workers.sync.core.values import DETAILS, ItemMapping, importance, text
 
 COMM_TYPE = "Task"
 COMM_ACTION = "ToDo"

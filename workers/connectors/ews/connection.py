@@ -43,7 +43,7 @@ from oauthlib.oauth2 import OAuth2Token
 from app.kit import log_redaction
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, ProbeResult
-from workers.exchange import transport
+from workers.connectors.ews import transport
 
 transport.install()
 # exchangelib logs request headers, Authorization included, at DEBUG.

@@ -38,12 +38,12 @@ from app.templates.schemas import (
     PersonDetails,
     UserDetails,
 )
-from workers.sync.appointments import ModifiedOccurrence, times_from_crm, times_to_crm
-from workers.sync.crm_contacts import WATERMARK_OVERLAP, CrmListing
+from workers.sync.appointments.mapping import ModifiedOccurrence, times_from_crm, times_to_crm
+from workers.sync.contacts.crm import WATERMARK_OVERLAP, CrmListing
+from workers.sync.core.planner import CrmItem, OutlookDeleteMode
+from workers.sync.core.records import Record, Value
+from workers.sync.core.values import OCCURRENCES, email, members, text
 from workers.sync.crm_writes import in_savepoint
-from workers.sync.items import OCCURRENCES, email, members, text
-from workers.sync.planner import CrmItem, OutlookDeleteMode
-from workers.sync.records import Record, Value
 
 _CHUNK = 500
 OUTSIDE_WINDOW = "left alone: outside the first synchronization's window"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workers.sync.planner import Direction
-from workers.sync.records import Value
+from workers.sync.core.planner import Direction
+from workers.sync.core.records import Value
 
 DETAILS = "details"
 EXDATES = "exdates"

@@ -12,10 +12,10 @@ from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
 from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib.services import SyncFolderItems
 
-from workers.exchange.properties import TAG_FIELD
-from workers.sync.engine import RemoteCreated
-from workers.sync.planner import CreateInOutlook, DeleteInOutlook, RemoteItem, UpdateOutlook
-from workers.sync.records import Record, Value
+from workers.connectors.ews.properties import TAG_FIELD
+from workers.sync.core.engine import RemoteCreated
+from workers.sync.core.planner import CreateInOutlook, DeleteInOutlook, RemoteItem, UpdateOutlook
+from workers.sync.core.records import Record, Value
 
 # Exchange's cap for one SyncFolderItems page, and a comfortable bulk size for the rest.
 SYNC_PAGE_SIZE = 512
@@ -53,7 +53,7 @@ def as_utc(value: datetime | None) -> datetime:
 
 
 class FolderGateway:
-    """Lists a folder's changes and writes to it; implements workers.sync.engine.RemoteSide."""
+    """Lists a folder's changes and writes to it; implements workers.sync.core.engine.RemoteSide."""
 
     def __init__(self, account: Account, folder: Any, codec: ItemCodec) -> None:
         self.account = account

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from exchangelib import EWSDate, EWSDateTime, Task
 
-from workers.exchange.folder import FolderGateway, as_utc
-from workers.exchange.items import is_private, read_body, sensitivity, write_body
-from workers.exchange.properties import TAG_FIELD
-from workers.sync.items import importance, text
-from workers.sync.planner import RemoteItem
-from workers.sync.records import Record, Value
-from workers.sync.tasks import StatusMap, percent
+from workers.connectors.ews.folder import FolderGateway, as_utc
+from workers.connectors.ews.items import is_private, read_body, sensitivity, write_body
+from workers.connectors.ews.properties import TAG_FIELD
+from workers.sync.core.planner import RemoteItem
+from workers.sync.core.records import Record, Value
+from workers.sync.core.values import importance, text
+from workers.sync.tasks.mapping import StatusMap, percent
 
 _READ = {
     "subject": ("subject",),
