@@ -48,8 +48,8 @@ def main() -> None:
 
 def run(appointments: int, series: int, tasks: int) -> None:
 
-    from app.cli import upgrade_database
     from app.db import get_database, unit_of_work
+    from app.migrate import upgrade_database
     from app.models.crm import Communication
     from ews_simulator.testing import SimulatorServer
     from tests.factories.communications import appointment, task

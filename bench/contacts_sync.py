@@ -56,9 +56,9 @@ def main() -> None:
 def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> None:
     from sqlalchemy import event, select
 
-    from app.cli import upgrade_database
     from app.crm.people import PersonWriter, flag_person
     from app.db import get_database, unit_of_work
+    from app.migrate import upgrade_database
     from app.models.crm import Person
     from ews_simulator.testing import SimulatorServer
     from workers.sync.runner import RunRequest, run_user_sync

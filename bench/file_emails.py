@@ -53,12 +53,12 @@ def run(count: int, batch: int) -> None:
     from sqlalchemy import func, select
 
     from app.auth.service import Principal
-    from app.cli import upgrade_database
     from app.config import get_settings
     from app.db import unit_of_work
     from app.filings import service as filing_service
     from app.filings.schemas import FilingFromMailbox
     from app.kit.content_store import ContentStore
+    from app.migrate import upgrade_database
     from app.models.auth import KeyKind
     from app.models.crm import Company, Library
     from app.users import service as users_service

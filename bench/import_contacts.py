@@ -69,10 +69,10 @@ def main() -> None:
     os.environ.pop("CRMSYNC_CRM_DATABASE_URL", None)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-    from app.cli import upgrade_database
     from app.db import get_database, unit_of_work
     from app.imports import service
     from app.imports.parsers import ContactFile
+    from app.migrate import upgrade_database
     from bench.report import Report
 
     if args.batch_size:

@@ -431,7 +431,7 @@ def _forget_queue(redis_url: str, queue: str) -> None:
 
 
 def run(args: argparse.Namespace, simulator: Simulator, work: Path) -> None:
-    from app.cli import upgrade_database
+    from app.migrate import upgrade_database
 
     upgrade_database()
     started = time.perf_counter()

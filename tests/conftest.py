@@ -44,7 +44,7 @@ def migrated_database() -> Iterator[Database]:
     name = make_url(TEST_DATABASE_URL).database
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    from app.cli import upgrade_database
+    from app.migrate import upgrade_database
 
     upgrade_database()
     from app.db import get_database

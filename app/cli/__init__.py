@@ -9,13 +9,13 @@ import typer
 
 from app.cli import processes
 from app.cli.credentials import keys_cli, tokens_cli
-from app.cli.database import db_cli, upgrade_database
+from app.cli.database import db_cli
 from app.cli.imports import import_cli
 from app.cli.sync import sync
 from app.cli.users import users_cli
 from app.config import ConfigurationError, get_settings
 
-__all__ = ["cli", "main", "upgrade_database"]
+__all__ = ["cli", "main"]
 
 cli = typer.Typer(help="crmsync: server-side sync between a Sage CRM database and Exchange.")
 cli.add_typer(db_cli, name="db")

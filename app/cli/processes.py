@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.database import upgrade_database
 from app.config import get_settings
+from app.migrate import upgrade_database
 
 
 def demo(

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app.cli.database import _alembic_config
+from app.migrate import alembic_config
 from app.models import Base
 from tests.conftest import TEST_DATABASE_URL
 
@@ -36,17 +36,17 @@ def scratch_postgres() -> Iterator[str]:
 
 def _round_trip(url: str) -> None:
     engine = create_engine(url)
-    config = _alembic_config()
+    config = alembic_config()
     with engine.begin() as connection:
-        config.attributes["connection"] = connection  # type: ignore[attr-defined]
-        command.upgrade(config, "head")  # type: ignore[arg-type]
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
         drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert drift == [], f"models and migrations differ: {drift}"
         assert inspect(connection).has_table("communication")
-        command.downgrade(config, "base")  # type: ignore[arg-type]
+        command.downgrade(config, "base")
         assert not inspect(connection).has_table("communication")
         assert not inspect(connection).has_table("crmsync_sync_user")
-        command.upgrade(config, "head")  # type: ignore[arg-type]
+        command.upgrade(config, "head")
     engine.dispose()
 
 
@@ -60,11 +60,11 @@ def test_sqlite_up_down_up(tmp_path: Path) -> None:
 
 def test_separate_crm_database_keeps_crm_tables_out(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'service.db'}")
-    config = _alembic_config()
+    config = alembic_config()
     with engine.begin() as connection:
-        config.attributes["connection"] = connection  # type: ignore[attr-defined]
-        config.attributes["crm_tables"] = False  # type: ignore[attr-defined]
-        command.upgrade(config, "head")  # type: ignore[arg-type]
+        config.attributes["connection"] = connection
+        config.attributes["crm_tables"] = False
+        command.upgrade(config, "head")
         tables = set(inspect(connection).get_table_names())
     assert "crmsync_sync_user" in tables
     assert "person" not in tables
