@@ -1,53 +1,95 @@
-"""The migrated database has every table and column that spec/crm-schema.md names."""
+"""docs/crm-schema.md describes the CRM tables exactly as the models and migrations make them."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import BigInteger, DateTime, Integer, String, inspect, text
+from sqlalchemy.types import TypeEngine
 
 from app.db import Database
-from tests.spec import spec_text
+from app.models.crm import CRM_TABLES
 
-AUDIT_SUFFIXES = ("createdby", "createddate", "updatedby", "updateddate", "timestamp", "deleted")
-_TABLE_BULLET = re.compile(r"^- `(?P<table>\w+)` \((?P<prefix>\w+)_\):", re.MULTILINE)
+SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "crm-schema.md"
+AUDIT_COLUMNS = {
+    "createdby": "integer",
+    "createddate": "datetime",
+    "updatedby": "integer",
+    "updateddate": "datetime",
+    "timestamp": "datetime",
+    "deleted": "integer",
+}
+_TABLE_HEADING = re.compile(r"^### `(?P<table>\w+)` \((?P<prefix>\w+)_\)$", re.MULTILINE)
+_COLUMN_ROW = re.compile(r"^\| `(?P<column>\w+)` \| (?P<type>[\w()]+) \|", re.MULTILINE)
 
 
-def expected_schema() -> dict[str, set[str]]:
-    """Table → columns, read from the spec: each table bullet up to the next one."""
-    text = spec_text("crm-schema.md").split("## Tables", 1)[1].split("## Contact fields", 1)[0]
-    bullets = list(_TABLE_BULLET.finditer(text))
-    schema: dict[str, set[str]] = {}
-    for bullet, following in zip(bullets, [*bullets[1:], None], strict=True):
-        body = text[bullet.end() : following.start() if following else len(text)]
-        prefix = bullet["prefix"]
-        columns = {name for name in re.findall(r"`(\w+)`", body) if name.startswith(f"{prefix}_")}
-        columns |= {f"{prefix}_{suffix}" for suffix in AUDIT_SUFFIXES}
-        schema[bullet["table"]] = columns
+def documented_schema() -> dict[str, dict[str, str]]:
+    """Table → column → documented type, from each table's heading and its table of columns."""
+    text_ = SCHEMA_DOC.read_text().split("## Tables", 1)[1].split("## Contact fields", 1)[0]
+    headings = list(_TABLE_HEADING.finditer(text_))
+    schema: dict[str, dict[str, str]] = {}
+    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+        body = text_[heading.end() : following.start() if following else len(text_)]
+        prefix = heading["prefix"]
+        columns = {row["column"]: row["type"] for row in _COLUMN_ROW.finditer(body)}
+        columns |= {f"{prefix}_{suffix}": kind for suffix, kind in AUDIT_COLUMNS.items()}
+        schema[heading["table"]] = columns
     return schema
 
 
-def test_spec_parses_into_every_documented_table() -> None:
-    schema = expected_schema()
+def _documented_type(column_type: TypeEngine[object]) -> str:
+    if isinstance(column_type, BigInteger):
+        return "bigint"
+    if isinstance(column_type, Integer):
+        return "integer"
+    if isinstance(column_type, DateTime):
+        return "datetime"
+    if isinstance(column_type, String) and column_type.length is not None:
+        return f"varchar({column_type.length})"
+    if isinstance(column_type, String):
+        return "text"
+    raise AssertionError(f"no documented name for {column_type!r}")
+
+
+def test_the_document_parses_into_every_table() -> None:
+    schema = documented_schema()
     assert len(schema) == 15
-    assert "comm_recurrencerule" in schema["communication"]
-    assert "addr_address4" in schema["address"]
+    assert schema["communication"]["comm_recurrencerule"] == "text"
+    assert schema["address"]["addr_address4"] == "varchar(255)"
     assert "cmli_externalemail" in schema["comm_link"]
 
 
-@pytest.mark.parametrize("table", sorted(expected_schema()))
-def test_table_has_every_column_of_the_spec(migrated_database: Database, table: str) -> None:
+def test_the_document_lists_every_column_of_the_models_with_its_type() -> None:
+    from_models = {
+        table.name: {column.name: _documented_type(column.type) for column in table.columns}
+        for table in CRM_TABLES
+    }
+    assert documented_schema() == from_models
+
+
+@pytest.mark.parametrize("table", sorted(documented_schema()))
+def test_the_migrated_table_has_every_documented_column(
+    migrated_database: Database, table: str
+) -> None:
     inspector = inspect(migrated_database.engine)
     assert inspector.has_table(table), f"table {table} is missing"
-    actual = {column["name"] for column in inspector.get_columns(table)}
-    missing = expected_schema()[table] - actual
+    actual = {column["name"]: column["type"] for column in inspector.get_columns(table)}
+    documented = documented_schema()[table]
+    missing = set(documented) - set(actual)
     assert not missing, f"{table} lacks {sorted(missing)}"
+    wrong = {
+        name: (kind, _documented_type(actual[name]))
+        for name, kind in documented.items()
+        if _documented_type(actual[name]) != kind
+    }
+    assert not wrong, f"{table}: documented type, migrated type: {wrong}"
 
 
 def test_primary_keys_are_generated_integers(migrated_database: Database) -> None:
     inspector = inspect(migrated_database.engine)
-    for table in expected_schema():
+    for table in documented_schema():
         primary = inspector.get_pk_constraint(table)["constrained_columns"]
         assert len(primary) == 1 and primary[0].endswith("id"), (table, primary)
         column = next(c for c in inspector.get_columns(table) if c["name"] == primary[0])
@@ -55,8 +97,6 @@ def test_primary_keys_are_generated_integers(migrated_database: Database) -> Non
 
 
 def test_case_insensitive_lookups_are_indexed(migrated_database: Database) -> None:
-    from sqlalchemy import text
-
     with migrated_database.engine.connect() as connection:
         names = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
     assert {"ix_email_lower_emailaddress", "ix_person_lower_lastname"} <= names

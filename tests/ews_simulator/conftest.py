@@ -12,7 +12,7 @@ from lxml import etree
 from ews_simulator.testing import SimulatorServer
 from ews_simulator.xml import Element
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "ews-schema"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ews-schema"
 OWNER = "owner@example.com"
 SERVICE = "svc@example.com"
 PASSWORD = "secret"
