@@ -9,6 +9,7 @@ from prometheus_client import start_http_server
 
 from app.config import get_settings
 from app.kit.jobs import celery_config
+from workers.sync.schedule import TICK_SECONDS
 
 app = Celery("crmsync")
 app.conf.update(celery_config(get_settings()))
@@ -17,8 +18,8 @@ app.conf.beat_schedule = {
     # Fans out one sync.user task per user whose interval has come (see workers.jobs.sync).
     "sync-due-users": {
         "task": "sync.due_users",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": TICK_SECONDS,
+        "options": {"expires": TICK_SECONDS - 5},
     },
     # Deletes runs and log entries past each user's retention setting.
     "purge-logs": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -15,7 +15,7 @@ from app.models.sync import RunStatus, SyncRun, SyncUser
 from app.sync_settings import service as settings_service
 from app.sync_settings.schemas import SettingsPatch
 from tests.factories.users import sync_user
-from workers.sync.schedule import queue_due_users
+from workers.sync.schedule import TICK_SECONDS, queue_due_users
 
 
 @pytest.fixture
@@ -70,3 +70,26 @@ def test_a_run_that_expired_in_the_queue_does_not_block_the_next(
     runs = {r.id: r.status for r in db.scalars(select(SyncRun))}
     assert runs[stale.id] == RunStatus.INTERRUPTED
     assert sorted(runs.values()) == [RunStatus.INTERRUPTED, RunStatus.QUEUED]
+
+
+def test_every_tick_queues_a_user_with_a_one_minute_interval(
+    database: Database, db: Session, enqueued: list[tuple[object, ...]]
+) -> None:
+    user_id = sync_user(db)
+    settings_service.update_global(db, SettingsPatch.model_validate({"interval_minutes": 1}))
+    db.commit()
+    first = utc_now()
+    # Beat's ticks are 60 s apart but each one may start a little before a full minute after
+    # the previous one (here 4 ms, then by up to a second), which used to skip every other tick.
+    early = [timedelta(milliseconds=4), timedelta(milliseconds=4), timedelta(seconds=1)] * 3
+    ticks = [first]
+    for lead in early:
+        ticks.append(ticks[-1] + timedelta(seconds=TICK_SECONDS) - lead)
+    queued = []
+    for tick in ticks:
+        queued.append(queue_due_users(tick))
+        # A worker takes each queued run before the next tick; the user stays due.
+        db.execute(update(SyncRun).values(status=RunStatus.SUCCESS))
+        db.commit()
+    assert queued == [1] * 10
+    assert [call[:2] for call in enqueued] == [("sync.user", user_id)] * 10

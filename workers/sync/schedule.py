@@ -13,6 +13,13 @@ from app.sync_settings.service import effective_settings
 
 # One beat tick queues at most this many users; the rest, due longest, come first next minute.
 MAX_USERS_PER_TICK = 500
+# Beat sends sync.due_users this often (workers.celery_app).
+TICK_SECONDS = 60.0
+# A user is due at a tick that comes up to this much before its next_sync_at. The next sync is
+# reckoned from one tick's start, and the following tick may start a little earlier than a full
+# interval later (beat's timer, the broker, the worker's pick-up): without this allowance that
+# tick finds the user not yet due and an N-minute interval becomes N+1.
+DUE_TOLERANCE = timedelta(seconds=TICK_SECONDS / 6)
 
 
 def queue_due_users(now: datetime) -> int:
@@ -24,7 +31,7 @@ def queue_due_users(now: datetime) -> int:
             .where(
                 SyncUser.enabled.is_(True),
                 SyncUser.suspended.is_(False),
-                SyncUser.next_sync_at.is_(None) | (SyncUser.next_sync_at <= now),
+                SyncUser.next_sync_at.is_(None) | (SyncUser.next_sync_at <= now + DUE_TOLERANCE),
             )
             .order_by(SyncUser.next_sync_at.asc().nulls_first(), SyncUser.user_id)
             .limit(MAX_USERS_PER_TICK)
