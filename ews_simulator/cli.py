@@ -17,13 +17,23 @@ SAVE_INTERVAL_SECONDS = 30.0
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="ews-simulator", description="An Exchange 2016 EWS simulator."
+        prog="ews-simulator",
+        description="An Exchange 2016 EWS simulator.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--data", type=Path, help="JSON file to load at start and save to")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port")
     parser.add_argument(
-        "--user", action="append", default=[], metavar="NAME:PASSWORD", help="register an account"
+        "--data",
+        type=Path,
+        help=f"JSON file loaded at start, saved every {SAVE_INTERVAL_SECONDS:.0f} s and at exit",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="register an account (repeatable); with none, any NAME@DOMAIN and password sign in",
     )
     parser.add_argument(
         "--impersonator",
@@ -61,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     worker = threading.Thread(target=server.serve_forever, daemon=True)
     worker.start()
     print(f"ews-simulator listening on {server.url}", flush=True)
+    print(f"EWS endpoint: {server.ews_url}", flush=True)
+    if args.no_auth:
+        print("warning: --no-auth: requests without credentials are accepted", file=sys.stderr)
+    elif not users:
+        print(
+            "warning: no --user given: any NAME@DOMAIN signs in, with any password",
+            file=sys.stderr,
+        )
     try:
         while not stop.wait(SAVE_INTERVAL_SECONDS):
             if args.data is not None:

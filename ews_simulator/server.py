@@ -330,6 +330,10 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def ews_url(self) -> str:
+        return f"{self.url}/EWS/Exchange.asmx"
+
 
 def serve_in_thread(server: SimulatorHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, name="ews-simulator", daemon=True)

@@ -72,7 +72,7 @@ class SimulatorServer:
 
     @property
     def ews_url(self) -> str:
-        return f"{self.url}/EWS/Exchange.asmx"
+        return self._http.ews_url
 
     @property
     def store(self) -> Store:

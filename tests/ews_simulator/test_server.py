@@ -214,12 +214,18 @@ def test_cli_persists_data(tmp_path: Path) -> None:
                 "--no-auth",
             ],
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None
         assert (
             proc.stdout.readline().strip() == f"ews-simulator listening on http://127.0.0.1:{port}"
         )
+        assert (
+            proc.stdout.readline().strip()
+            == f"EWS endpoint: http://127.0.0.1:{port}/EWS/Exchange.asmx"
+        )
+        assert "requests without credentials are accepted" in proc.stderr.readline()
         return proc
 
     proc = start()
@@ -235,6 +241,43 @@ def test_cli_persists_data(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=10)
     time.sleep(0)
+
+
+def test_cli_help_shows_the_defaults() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "ews_simulator.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "(default: 127.0.0.1)" in shown and "(default: 8765)" in shown
+
+
+def test_cli_without_users_warns_that_any_credentials_pass() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ews_simulator.cli", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith("ews-simulator listening on")
+        assert proc.stderr.readline().strip() == (
+            "warning: no --user given: any NAME@DOMAIN signs in, with any password"
+        )
+        any_login = httpx.post(
+            f"http://127.0.0.1:{port}/EWS/Exchange.asmx",
+            content=b"<not-soap/>",
+            auth=("anyone@example.com", "anything"),
+        )
+        assert any_login.status_code != 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_service_account_fixture_shape(sim: SimulatorServer) -> None:
