@@ -322,8 +322,9 @@ class CalendarCodec:
             fieldnames.append("required_attendees")
         if "recurrence" in names:
             rule = record.get("recurrence")
+            first_day = _first_day(record, self.zone)
             item.recurrence = (
-                pattern_to_exchange(recurrence.parse_rule(rule), _first_day(record, self.zone))
+                pattern_to_exchange(recurrence.parse_rule(rule, first_day), first_day)
                 if isinstance(rule, str)
                 else None
             )

@@ -81,6 +81,13 @@ def times_to_crm(
     )
 
 
+def _series_start(row: Communication, all_day: bool, crm_zone: tzinfo) -> datetime | date | None:
+    """The series' DTSTART: the CRM's naive start is local time in the CRM's zone."""
+    if row.comm_datetime is None:
+        return None
+    return row.comm_datetime.date() if all_day else row.comm_datetime.replace(tzinfo=crm_zone)
+
+
 def sorted_exceptions(exceptions: Sequence[ModifiedOccurrence]) -> tuple[Value, ...]:
     return tuple(e.as_value() for e in sorted(exceptions, key=lambda e: str(e.original_start)))
 
@@ -100,7 +107,7 @@ def appointment_record(
     all_day = row.comm_isalldayevent == FLAG_SET
     start, end = times_from_crm(row.comm_datetime, row.comm_todatetime, all_day, crm_zone)
     rule, exdates = (
-        recurrence.split_rule_text(row.comm_recurrencerule)
+        recurrence.split_rule_text(row.comm_recurrencerule, _series_start(row, all_day, crm_zone))
         if row.comm_recurrencerule
         else (None, ())
     )

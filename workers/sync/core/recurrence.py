@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from dateutil.rrule import rrulestr
+from icalendar.prop import vDDDLists, vRecur
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # RRULE BYSETPOS / nth-weekday values Exchange can express: first … fourth, last.
@@ -58,21 +60,42 @@ class Pattern:
         return self.week_number is not None
 
 
-def _parts(text: str) -> dict[str, str]:
-    rule = text.strip()
-    for line in rule.splitlines():
-        if line.upper().startswith("RRULE:"):
-            rule = line[len("RRULE:") :]
-            break
-    parts: dict[str, str] = {}
-    for part in rule.strip().split(";"):
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        if not sep:
-            raise RecurrenceError(f"malformed RRULE part {part!r}")
-        parts[name.strip().upper()] = value.strip().upper()
-    return parts
+class _RuleParts:
+    """An RRULE's parts as icalendar's vRecur reads them (any letter case), each a list."""
+
+    def __init__(self, text: str) -> None:
+        rule = text.strip()
+        for line in rule.splitlines():
+            if line.strip().upper().startswith("RRULE:"):
+                rule = line.strip()[len("RRULE:") :]
+                break
+        else:
+            rule = rule.splitlines()[0] if rule else ""
+        try:
+            self.parts: dict[str, list[Any]] = dict(vRecur.from_ical(rule.strip()))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RecurrenceError(f"malformed RRULE {rule!r}: {exc}") from None
+        unsupported = sorted(set(self.parts) & _UNREPRESENTABLE_PARTS)
+        if unsupported:
+            raise RecurrenceError(f"Exchange has no pattern for {', '.join(unsupported)}")
+
+    def one(self, name: str) -> Any:
+        """The single value of a part, None when absent; a list where Exchange takes one value
+        is refused."""
+        values = self.parts.get(name, [])
+        if len(values) > 1:
+            raise RecurrenceError(f"Exchange takes one {name} value, not {len(values)}")
+        return values[0] if values else None
+
+    def positive(self, name: str) -> int | None:
+        value = self.one(name)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise RecurrenceError(f"{name} must be a positive whole number, not {value!r}")
+        return value
+
+
+_UNREPRESENTABLE_PARTS = {"BYSECOND", "BYMINUTE", "BYHOUR", "BYYEARDAY", "BYWEEKNO"}
+_WEEKDAY_GROUPS = ((0, 1, 2, 3, 4), (5, 6), (0, 1, 2, 3, 4, 5, 6))
 
 
 def _weekday(code: str) -> int:
@@ -81,61 +104,131 @@ def _weekday(code: str) -> int:
     return WEEKDAY_CODES.index(code)
 
 
-def _until(value: str) -> date:
-    try:
-        return datetime.strptime(value[:8], "%Y%m%d").date()
-    except ValueError:
-        raise RecurrenceError(f"malformed UNTIL {value!r}") from None
-
-
-def _int(parts: dict[str, str], name: str) -> int | None:
-    if name not in parts:
-        return None
-    try:
-        return int(parts[name])
-    except ValueError:
-        raise RecurrenceError(f"malformed {name} {parts[name]!r}") from None
-
-
-def parse_rule(text: str) -> Pattern:
-    """The pattern of an RRULE (bare, or a content line among others)."""
-    parts = _parts(text)
-    try:
-        frequency = Frequency(parts.get("FREQ", ""))
-    except ValueError:
-        raise RecurrenceError(f"unsupported FREQ {parts.get('FREQ')!r}") from None
-    interval = _int(parts, "INTERVAL") or 1
-    weekdays: list[int] = []
-    week_number = _int(parts, "BYSETPOS")
-    for code in filter(None, parts.get("BYDAY", "").split(",")):
+def _by_day(values: list[Any]) -> tuple[tuple[int, ...], set[int]]:
+    """BYDAY's weekdays (0 = Monday) and the week numbers prefixed to them (2TU, -1FR)."""
+    weekdays: set[int] = set()
+    numbers: set[int] = set()
+    for value in values:
+        code = str(value).upper()
         prefix, day = code[:-2], code[-2:]
+        weekdays.add(_weekday(day))
         if prefix:
-            if week_number is not None and week_number != int(prefix):
-                raise RecurrenceError("mixed week numbers in BYDAY")
-            week_number = int(prefix)
-        weekdays.append(_weekday(day))
-    if week_number is not None and week_number not in WEEK_NUMBERS:
-        raise RecurrenceError(f"week number {week_number} has no Exchange equivalent")
-    month_day = _int(parts, "BYMONTHDAY")
-    periodic = frequency in (Frequency.MONTHLY, Frequency.YEARLY)
-    if periodic and week_number is None and month_day is None:
-        raise RecurrenceError(f"a {frequency} rule needs BYMONTHDAY or an n-th BYDAY")
+            try:
+                numbers.add(int(prefix))
+            except ValueError:
+                raise RecurrenceError(f"malformed BYDAY value {code!r}") from None
+    return tuple(sorted(weekdays)), numbers
+
+
+def _last_day(until: object, start: datetime | date | None) -> date | None:
+    """UNTIL as Exchange's end date: the last day an occurrence may start on.
+
+    A date-time UNTIL (UTC, or floating local time like the series) ends the series on its
+    local day, or the day before when it falls before that day's occurrence.
+    """
+    if until is None:
+        return None
+    if not isinstance(until, datetime) and isinstance(until, date):
+        return until
+    if not isinstance(until, datetime):
+        raise RecurrenceError(f"malformed UNTIL {until!r}")
+    if not isinstance(start, datetime):
+        return until.date()
+    if until.tzinfo is not None and start.tzinfo is not None:
+        until = until.astimezone(start.tzinfo)
+    local_start = start.replace(tzinfo=None)
+    local_until = until.replace(tzinfo=None)
+    day = local_until.date()
+    return day if local_until.time() >= local_start.time() else day - timedelta(days=1)
+
+
+def _relative_week(frequency: Frequency, parts: _RuleParts, prefixes: set[int]) -> int | None:
+    """The n-th (first … fourth, last) of a relative monthly or yearly pattern, if it is one."""
+    set_position = parts.one("BYSETPOS")
+    if len(prefixes) > 1 or (prefixes and set_position is not None):
+        raise RecurrenceError("mixed week numbers in BYDAY")
+    week = set_position if set_position is not None else next(iter(prefixes), None)
+    if week is None:
+        return None
+    if frequency not in (Frequency.MONTHLY, Frequency.YEARLY):
+        raise RecurrenceError(f"a {frequency} rule has no n-th weekday in Exchange")
+    if week not in WEEK_NUMBERS:
+        raise RecurrenceError(f"week number {week} has no Exchange equivalent")
+    return int(week)
+
+
+def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
+    """The Exchange pattern of an RRULE (bare, or a content line among others, any letter
+    case), or RecurrenceError saying why Exchange cannot represent it.
+
+    `start` is the series' DTSTART, local (aware in its zone) or a date: RFC 5545 takes the
+    parts a rule leaves out from it (a WEEKLY rule's weekday, a MONTHLY rule's day, a YEARLY
+    rule's month and day), and a date-time UNTIL is read against its time of day.
+    """
+    parts = _RuleParts(text)
+    first_day = start.date() if isinstance(start, datetime) else start
+    try:
+        frequency = Frequency(str(parts.one("FREQ") or "").upper())
+    except ValueError:
+        raise RecurrenceError(
+            f"Exchange cannot repeat {parts.one('FREQ') or 'without a FREQ'}: only DAILY, "
+            "WEEKLY, MONTHLY and YEARLY"
+        ) from None
+    interval = parts.positive("INTERVAL") or 1
+    weekdays, prefixes = _by_day(parts.parts.get("BYDAY", []))
+    week_number = _relative_week(frequency, parts, prefixes)
+    month_day = parts.one("BYMONTHDAY")
+    month = parts.one("BYMONTH")
+    if month_day is not None and not 1 <= month_day <= 31:
+        raise RecurrenceError(f"BYMONTHDAY {month_day} has no Exchange equivalent")
+    if frequency is Frequency.DAILY and weekdays:
+        if interval != 1 or month_day is not None or month is not None:
+            raise RecurrenceError("Exchange repeats chosen weekdays only weekly")
+        frequency = Frequency.WEEKLY  # every MO,WE day is every week on MO,WE
+    if frequency in (Frequency.DAILY, Frequency.WEEKLY) and (month_day or month):
+        raise RecurrenceError(f"a {frequency} rule cannot be limited to days or months")
+    if frequency is Frequency.MONTHLY and month is not None:
+        raise RecurrenceError("Exchange cannot limit a MONTHLY rule to some months")
     if frequency is Frequency.YEARLY and interval != 1:
         raise RecurrenceError("Exchange repeats yearly patterns every year only")
-    if frequency is Frequency.WEEKLY and not weekdays:
-        raise RecurrenceError("a WEEKLY rule needs BYDAY")
-    if "UNTIL" in parts and "COUNT" in parts:
+    if week_number is not None and month_day is not None:
+        raise RecurrenceError("BYMONTHDAY and an n-th BYDAY together")
+    if week_number is not None and len(weekdays) != 1:
+        # 2MO,2TU is the second Monday and the second Tuesday: two days a month. Only BYSETPOS
+        # picks the n-th day of a group (MO-FR: the n-th weekday), as Exchange's pattern does.
+        if prefixes or weekdays not in _WEEKDAY_GROUPS:
+            raise RecurrenceError("Exchange takes one weekday or one day group for the n-th day")
+    if frequency in (Frequency.MONTHLY, Frequency.YEARLY) and week_number is None and weekdays:
+        days = ",".join(WEEKDAY_CODES[day] for day in weekdays)
+        raise RecurrenceError(f"a {frequency} rule on every {days} has no Exchange equivalent")
+    if parts.one("UNTIL") is not None and parts.one("COUNT") is not None:
         raise RecurrenceError("UNTIL and COUNT together")
+    if frequency is Frequency.YEARLY and month is None:
+        if week_number is not None:
+            raise RecurrenceError("an n-th weekday of the year has no Exchange equivalent")
+        if month_day is not None:  # that day of every month
+            frequency = Frequency.MONTHLY
+    # RFC 5545's defaults from DTSTART.
+    periodic = frequency in (Frequency.MONTHLY, Frequency.YEARLY)
+    needs_weekday = frequency is Frequency.WEEKLY and not weekdays
+    needs_day = periodic and week_number is None and month_day is None
+    needs_month = frequency is Frequency.YEARLY and month is None
+    if first_day is None and (needs_weekday or needs_day or needs_month):
+        raise RecurrenceError(f"this {frequency} rule takes its day from the series' start")
+    if first_day is not None:
+        weekdays = (first_day.weekday(),) if needs_weekday else weekdays
+        month_day = first_day.day if needs_day else month_day
+        month = first_day.month if needs_month else month
     return Pattern(
         frequency=frequency,
         interval=interval,
-        weekdays=tuple(sorted(set(weekdays))),
-        month_day=month_day if week_number is None else None,
-        month=_int(parts, "BYMONTH"),
-        week_number=week_number if frequency in (Frequency.MONTHLY, Frequency.YEARLY) else None,
-        first_day_of_week=_weekday(parts["WKST"]) if "WKST" in parts else 0,
-        until=_until(parts["UNTIL"]) if "UNTIL" in parts else None,
-        count=_int(parts, "COUNT"),
+        weekdays=weekdays,
+        month_day=month_day,
+        month=month,
+        week_number=week_number,
+        first_day_of_week=_weekday(str(parts.one("WKST")).upper()) if parts.one("WKST") else 0,
+        until=_last_day(parts.one("UNTIL"), start),
+        count=parts.positive("COUNT"),
     )
 
 
@@ -162,8 +255,8 @@ def format_rule(pattern: Pattern) -> str:
     return ";".join(parts)
 
 
-def normalize_rule(text: str) -> str:
-    return format_rule(parse_rule(text))
+def normalize_rule(text: str, start: datetime | date | None = None) -> str:
+    return format_rule(parse_rule(text, start))
 
 
 # --- comm_recurrencerule: RRULE plus EXDATEs ------------------------------------------------
@@ -185,22 +278,32 @@ def compose_rule_text(rule: str, exdates: Sequence[datetime | str]) -> str:
     return "\n".join(lines)
 
 
-def _parse_exdate(value: str) -> datetime | str:
-    value = value.strip()
-    if "T" not in value:
-        return datetime.strptime(value, "%Y%m%d").date().isoformat()
-    parsed = datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
-    return parsed.replace(tzinfo=UTC)
+def _exdates(values: str) -> list[datetime | str]:
+    """An EXDATE line's values: aware datetimes (floating ones read as UTC, as written), or ISO
+    date text for an all-day series."""
+    try:
+        parsed = vDDDLists.from_ical(values.strip())  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError) as exc:
+        raise RecurrenceError(f"malformed EXDATE {values!r}: {exc}") from None
+    return [
+        (value if value.tzinfo else value.replace(tzinfo=UTC))
+        if isinstance(value, datetime)
+        else value.isoformat()
+        for value in parsed
+    ]
 
 
-def split_rule_text(text: str) -> tuple[str, tuple[datetime | str, ...]]:
-    """The canonical RRULE and the sorted EXDATEs of a `comm_recurrencerule` value."""
+def split_rule_text(
+    text: str, start: datetime | date | None = None
+) -> tuple[str, tuple[datetime | str, ...]]:
+    """The canonical RRULE and the sorted EXDATEs of a `comm_recurrencerule` value; `start` is
+    the series' DTSTART, as `parse_rule` takes it."""
     exdates: set[datetime | str] = set()
     for line in text.splitlines():
         name, sep, values = line.partition(":")
-        if sep and name.upper().startswith("EXDATE"):
-            exdates.update(_parse_exdate(value) for value in values.split(",") if value.strip())
-    return normalize_rule(text), tuple(sorted(exdates, key=str))
+        if sep and name.strip().upper().startswith("EXDATE") and values.strip():
+            exdates.update(_exdates(values))
+    return normalize_rule(text, start), tuple(sorted(exdates, key=str))
 
 
 # --- expansion ----------------------------------------------------------------------------
