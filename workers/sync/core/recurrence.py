@@ -193,11 +193,14 @@ def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
         raise RecurrenceError("Exchange repeats yearly patterns every year only")
     if week_number is not None and month_day is not None:
         raise RecurrenceError("BYMONTHDAY and an n-th BYDAY together")
-    if week_number is not None and len(weekdays) != 1:
-        # 2MO,2TU is the second Monday and the second Tuesday: two days a month. Only BYSETPOS
-        # picks the n-th day of a group (MO-FR: the n-th weekday), as Exchange's pattern does.
-        if prefixes or weekdays not in _WEEKDAY_GROUPS:
-            raise RecurrenceError("Exchange takes one weekday or one day group for the n-th day")
+    # 2MO,2TU is the second Monday and the second Tuesday: two days a month. Only BYSETPOS
+    # picks the n-th day of a group (MO-FR: the n-th weekday), as Exchange's pattern does.
+    if (
+        week_number is not None
+        and len(weekdays) != 1
+        and (prefixes or weekdays not in _WEEKDAY_GROUPS)
+    ):
+        raise RecurrenceError("Exchange takes one weekday or one day group for the n-th day")
     if frequency in (Frequency.MONTHLY, Frequency.YEARLY) and week_number is None and weekdays:
         days = ",".join(WEEKDAY_CODES[day] for day in weekdays)
         raise RecurrenceError(f"a {frequency} rule on every {days} has no Exchange equivalent")
