@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # address may make, before the API answers 429 (0: no limit).
     rate_limit_per_minute: Annotated[int, Field(ge=0)] = 600
     failed_auth_limit_per_minute: Annotated[int, Field(ge=0)] = 30
+    # A user token stops working this many days after it was created (admin keys last until
+    # revoked).
+    user_token_days: Annotated[int, Field(ge=1, le=3650)] = 90
     # Filed emails are moved to this top-level mailbox folder (created when missing); empty
     # leaves them where they are.
     filing_folder: Annotated[str, Field(max_length=255)] = ""

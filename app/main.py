@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.addin import endpoints as addin_endpoints
+from app.auth import endpoints as auth_endpoints
 from app.config import Settings, get_settings
 from app.conflicts import endpoints as conflicts_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
@@ -166,6 +167,7 @@ def create_app(
         "/addin/static", StaticFiles(directory=addin_endpoints.STATIC_DIR), name="addin-static"
     )
     for router in (
+        auth_endpoints.router,
         users_endpoints.router,
         runs_endpoints.router,
         sync_control_endpoints.router,

@@ -28,5 +28,8 @@ class ApiKey(ServiceTable):
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
     secret_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at: Mapped[datetime] = utc_timestamp_column()
+    # User tokens expire (CRMSYNC_USER_TOKEN_DAYS after creation); admin keys do not (None).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Recorded at most once a minute (see app.auth.service.LAST_USE_RESOLUTION).
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

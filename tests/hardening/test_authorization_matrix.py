@@ -22,14 +22,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from app.addin import links
+from app.auth import service as auth_service
 from app.config import get_settings
 from app.kit.clock import utc_now
+from app.kit.crypto import token_digest
 from app.mappings import service as mappings_service
+from app.models.auth import ApiKey
 from app.models.sync import Alert, EntryLevel, RunEntry
 from app.sync_settings.schemas import SyncEntity
 from app.templates import service as templates_service
@@ -129,6 +132,10 @@ MATRIX = [
     Row("GET", "/addin/taskpane.html", PUBLIC, 200),
     Row("GET", "/addin/icon-{size}.png", PUBLIC, 200),
     Row("GET", "/addin/static", PUBLIC, 200, url="/addin/static/taskpane.js"),
+    Row("GET", f"{V1}/keys", ADMIN, 200),
+    Row("DELETE", f"{V1}/keys/{{key_id}}", ADMIN, 204),
+    Row("GET", f"{V1}/tokens", ANY_TOKEN, 200, lambda w: {"params": {"user_id": w.owner_id}}),
+    Row("DELETE", f"{V1}/tokens/{{token_id}}", OWNER, 204),
     Row("GET", f"{V1}/users", ADMIN, 200),
     Row("POST", f"{V1}/users", ADMIN, 201, lambda w: {"json": NEW_SYNC_USER}),
     Row("GET", f"{V1}/users/{{user_id}}", OWNER, 200),
@@ -265,6 +272,10 @@ MATRIX = [
 ]
 
 
+def _key_id(db: Session, secret: str) -> int:
+    return db.scalars(select(ApiKey.id).where(ApiKey.secret_sha256 == token_digest(secret))).one()
+
+
 def _served_routes(app: FastAPI) -> set[tuple[str, str]]:
     served = set()
     for context in iter_route_contexts(app.routes):
@@ -307,6 +318,8 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
     mapping = mappings_service.get_mapping(db, SyncEntity.CONTACTS)
     task_status = mappings_service.get_task_status_mapping(db)
     template = templates_service.read_template(db, SyncEntity.TASKS)
+    spare_key = _key_id(db, auth_service.create_admin_key(db, name="spare"))
+    spare_token = _key_id(db, auth_service.create_user_token(db, "owner", name="spare"))
     db.commit()
 
     def created(response: Any) -> dict[str, Any]:
@@ -345,6 +358,8 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
             "import_id": str(contact_import["import_id"]),
             "entity": SyncEntity.CONTACTS.value,
             "size": "64",
+            "key_id": str(spare_key),
+            "token_id": str(spare_token),
         },
         headers={
             "no token": {},
