@@ -16,7 +16,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.sync import recurrence
+from workers.sync.core import recurrence
 
 NEW_YORK = ZoneInfo("America/New_York")
 HORIZON = timedelta(days=731)
