@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
 
+from app.cli.supervisor import Supervisor
 from app.config import get_settings
 from app.migrate import upgrade_database
 
@@ -74,14 +75,16 @@ def beat(
     )
 
 
-def _start_embedded_jobs() -> list[subprocess.Popen[bytes]]:
+def _embedded_jobs() -> dict[str, list[str]]:
     schedule = get_settings().data_dir / "celerybeat-schedule"
-    return [
-        subprocess.Popen(
-            _celery_argv("worker", "--pool=threads", "--concurrency=2", "--loglevel=WARNING")
+    return {
+        "Celery worker": _celery_argv(
+            "worker", "--pool=threads", "--concurrency=2", "--loglevel=WARNING"
         ),
-        subprocess.Popen(_celery_argv("beat", f"--schedule={schedule}", "--loglevel=WARNING")),
-    ]
+        "scheduler (Celery beat)": _celery_argv(
+            "beat", f"--schedule={schedule}", "--loglevel=WARNING"
+        ),
+    }
 
 
 def serve(
@@ -95,17 +98,34 @@ def serve(
     from workers.connectors.ews.connection import ExchangeProbe
     from workers.connectors.ews.messages import ExchangeMessages
 
+    app = create_app(mailbox_probe=ExchangeProbe(), mailbox_messages=ExchangeMessages())
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
+    failures: list[str] = []
+
+    def stop_serving(signum: int, frame: FrameType | None) -> None:
+        # uvicorn handles these signals while it serves; this covers start-up and shutdown.
+        server.should_exit = True
+
+    def child_died(message: str) -> None:
+        failures.append(message)
+        server.should_exit = True
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, stop_serving)
     settings = get_settings()
     if settings.embedded:
         upgrade_database()
-    children = _start_embedded_jobs() if settings.embedded else []
+    jobs = Supervisor(_embedded_jobs() if settings.embedded else {})
     try:
-        app = create_app(mailbox_probe=ExchangeProbe(), mailbox_messages=ExchangeMessages())
-        # X-Forwarded-For is read by the app, from CRMSYNC_TRUSTED_PROXIES only (uvicorn
-        # would trust it from any loopback peer).
-        uvicorn.run(app, host=host, port=port, proxy_headers=False)
+        jobs.start(on_death=child_died)
+        server.run()
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            child.wait(timeout=30)
+        for note in jobs.stop():
+            typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
+    if failures:
+        typer.secho(
+            f"error: {failures[0]}; crmsync serve stopped the API and the other processes",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(code=1)
