@@ -10,10 +10,12 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, tzinfo
 
+from ews_simulator.ids import check_id
 from ews_simulator.items import item_id_element, text_value
-from ews_simulator.recurrence import Occurrence, RecurrenceError, Series, time_zone_id, zone
+from ews_simulator.recurrence import Occurrence, RecurrenceError, Series, time_zone_id
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Item, Mailbox
+from ews_simulator.timezones import zone
 from ews_simulator.xml import Element, format_datetime, parse_datetime, t
 
 OCCURRENCE_PREFIX = "OCC"
@@ -137,6 +139,7 @@ def make_exception(master: Item, index: int) -> Item:
 
 
 def resolve(mailbox: Mailbox, item_id: str) -> Item:
+    check_id(item_id)
     occurrence = split_occurrence_id(item_id)
     if occurrence is not None:
         master = mailbox.find_item(occurrence[0])

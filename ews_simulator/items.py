@@ -33,6 +33,7 @@ from ews_simulator.xsd_tables import (
 )
 
 ITEM_CLASSES = {
+    "Item": "IPM.Note",
     "Message": "IPM.Note",
     "CalendarItem": "IPM.Appointment",
     "Contact": "IPM.Contact",

@@ -13,6 +13,7 @@ import math
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +119,17 @@ class Simulator:
             payload = respond(request.operation, [error(request.operation, e)])
         except SoapFaultError as e:
             return self._fault(e)
+        except Exception:  # noqa: BLE001 - any bug must still answer
+            # A bug in a handler: Exchange answers such failures with a server fault, and a
+            # client that gets one stops instead of retrying a dropped connection until timeout.
+            traceback.print_exc(file=sys.stderr)
+            return self._fault(
+                SoapFaultError(
+                    "ErrorInternalServerError",
+                    f"An internal server error occurred handling {request.operation}.",
+                    client=False,
+                )
+            )
         for observer in self.observers:
             observer(request.operation, request.body, payload)
         return Reply(200, response_envelope(payload))

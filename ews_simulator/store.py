@@ -116,17 +116,39 @@ class Folder:
         return self.log[start:]
 
 
-# (distinguished id, folder kind, display name, folder class, parent distinguished id)
+# (distinguished id, folder kind, display name, folder class, parent distinguished id): the
+# folders of an Exchange 2016 mailbox that have a distinguished id.
 DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("root", "Folder", "", None, None),
     ("msgfolderroot", "Folder", "Top of Information Store", "IPF.Note", "root"),
     ("inbox", "Folder", "Inbox", "IPF.Note", "msgfolderroot"),
+    ("outbox", "Folder", "Outbox", "IPF.Note", "msgfolderroot"),
     ("sentitems", "Folder", "Sent Items", "IPF.Note", "msgfolderroot"),
     ("drafts", "Folder", "Drafts", "IPF.Note", "msgfolderroot"),
     ("deleteditems", "Folder", "Deleted Items", "IPF.Note", "msgfolderroot"),
+    ("junkemail", "Folder", "Junk Email", "IPF.Note", "msgfolderroot"),
     ("calendar", "CalendarFolder", "Calendar", "IPF.Appointment", "msgfolderroot"),
     ("contacts", "ContactsFolder", "Contacts", "IPF.Contact", "msgfolderroot"),
+    (
+        "recipientcache",
+        "ContactsFolder",
+        "Recipient Cache",
+        "IPF.Contact.RecipientCache",
+        "contacts",
+    ),
     ("tasks", "TasksFolder", "Tasks", "IPF.Task", "msgfolderroot"),
+    ("notes", "Folder", "Notes", "IPF.StickyNote", "msgfolderroot"),
+    ("journal", "Folder", "Journal", "IPF.Journal", "msgfolderroot"),
+    ("conversationhistory", "Folder", "Conversation History", "IPF.Note", "msgfolderroot"),
+    ("syncissues", "Folder", "Sync Issues", "IPF.Note", "msgfolderroot"),
+    ("conflicts", "Folder", "Conflicts", "IPF.Note", "syncissues"),
+    ("localfailures", "Folder", "Local Failures", "IPF.Note", "syncissues"),
+    ("serverfailures", "Folder", "Server Failures", "IPF.Note", "syncissues"),
+    ("searchfolders", "Folder", "Finder", None, "root"),
+    ("recoverableitemsroot", "Folder", "Recoverable Items", None, "root"),
+    ("recoverableitemsdeletions", "Folder", "Deletions", None, "recoverableitemsroot"),
+    ("recoverableitemsversions", "Folder", "Versions", None, "recoverableitemsroot"),
+    ("recoverableitemspurges", "Folder", "Purges", None, "recoverableitemsroot"),
 )
 
 
@@ -138,6 +160,10 @@ class Mailbox:
         self.distinguished: dict[str, str] = {}
         # item id -> folder id, so ids resolve without scanning folders
         self.item_folder: dict[str, str] = {}
+        # The folder hierarchy's change log, (sequence number, folder id, change kind), which
+        # SyncFolderHierarchy reads as SyncFolderItems reads a folder's.
+        self.hierarchy_log: list[tuple[int, str, str]] = []
+        self.hierarchy_seq = 0
         for name, kind, display, cls, parent in DEFAULT_FOLDERS:
             parent_id = self.distinguished[parent] if parent else None
             folder = self.add_folder(kind, display, cls, parent_id)
@@ -149,7 +175,27 @@ class Mailbox:
     ) -> Folder:
         folder = Folder(new_id("AAMkF"), kind, display_name, folder_class, parent_id)
         self.folders[folder.id] = folder
+        self.folder_changed(folder, CHANGE_CREATE)
         return folder
+
+    def folder_changed(self, folder: Folder, kind: str = CHANGE_UPDATE) -> None:
+        if kind != CHANGE_CREATE:
+            folder.change_key = new_change_key()
+        self.hierarchy_seq += 1
+        self.hierarchy_log.append((self.hierarchy_seq, folder.id, kind))
+
+    def hierarchy_changes_since(self, position: int) -> list[tuple[int, str, str]]:
+        start = bisect_right(self.hierarchy_log, position, key=lambda entry: entry[0])
+        return self.hierarchy_log[start:]
+
+    def remove_folder(self, folder: Folder) -> None:
+        """Remove a folder with its subfolders and every item in them."""
+        for gone in [*self.descendants(folder.id), folder]:
+            for item_id in gone.items:
+                del self.item_folder[item_id]
+            del self.folders[gone.id]
+            self.hierarchy_seq += 1
+            self.hierarchy_log.append((self.hierarchy_seq, gone.id, CHANGE_DELETE))
 
     def children(self, folder_id: str) -> list[Folder]:
         return [f for f in self.folders.values() if f.parent_id == folder_id]

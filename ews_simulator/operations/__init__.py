@@ -1,6 +1,14 @@
 """EWS operations; importing this package registers every handler in OPERATIONS."""
 
-from ews_simulator.operations import attachments, convert_id, find, folders, items, sync
+from ews_simulator.operations import (
+    attachments,
+    convert_id,
+    find,
+    folder_changes,
+    folders,
+    items,
+    sync,
+)
 from ews_simulator.operations.base import OPERATIONS, OperationContext
 
 __all__ = [
@@ -9,6 +17,7 @@ __all__ = [
     "attachments",
     "convert_id",
     "find",
+    "folder_changes",
     "folders",
     "items",
     "sync",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ews_simulator import calendar
+from ews_simulator.ids import ATTACHMENT_ID, check_id
 from ews_simulator.items import attachment_from_xml, render_attachment
 from ews_simulator.operations.base import (
     OperationContext,
@@ -19,6 +20,7 @@ from ews_simulator.xml import Element, m, t
 
 
 def _owner(mailbox: Mailbox, att_id: str) -> tuple[Item, Attachment]:
+    check_id(att_id, ATTACHMENT_ID)
     _, sep, item_id = att_id.partition("_")
     item = mailbox.find_item(item_id) if sep else None
     for att in item.attachments if item is not None else ():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ews_simulator.ids import FOLDER_ID, check_change_key, check_id
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Folder, Mailbox, Store
 from ews_simulator.xml import Element, find_m, find_t, local, m, t
@@ -99,7 +100,8 @@ def folder_from_id(mailbox: Mailbox, el: Element) -> Folder:
             raise EwsError("ErrorAccessDenied", "Access is denied to the other mailbox.")
         folder_id = mailbox.distinguished.get(el.get("Id") or "")
     elif kind == "FolderId":
-        folder_id = el.get("Id")
+        folder_id = check_id(el.get("Id") or "", FOLDER_ID)
+        check_change_key(el.get("ChangeKey"))
     else:
         raise EwsError("ErrorInvalidIdMalformed", f"Unexpected folder id element {kind}.")
     folder = mailbox.folders.get(folder_id or "")

@@ -131,7 +131,8 @@ def create_folder(ctx: OperationContext) -> Element:
             raise EwsError("ErrorInvalidRequest", "A folder needs a display name.")
         if any(f.display_name.lower() == name.lower() for f in ctx.mailbox.children(parent.id)):
             raise EwsError("ErrorFolderExists", "A folder with that name already exists.")
-        folder_class = text_t(el, "FolderClass") or FOLDER_KINDS[kind] or parent.folder_class
+        # A plain t:Folder gets no class of its own: Exchange does not inherit the parent's.
+        folder_class = text_t(el, "FolderClass") or FOLDER_KINDS[kind]
         folder = ctx.mailbox.add_folder(kind, name, folder_class, parent.id)
         out = m("Folders")
         created = t(kind)

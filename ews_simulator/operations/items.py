@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ews_simulator import calendar, kinds
+from ews_simulator.ids import check_change_key
 from ews_simulator.items import (
     ITEM_CLASSES,
     Shape,
@@ -58,6 +59,7 @@ def items_container(*elements: Element) -> Element:
 def resolve_item_id(mailbox: Mailbox, el: Element) -> Item:
     """Resolve ItemId, OccurrenceItemId or RecurringMasterItemId to an item."""
     kind = local(el)
+    check_change_key(el.get("ChangeKey"))
     if kind == "ItemId":
         return calendar.resolve(mailbox, el.get("Id") or "")
     if kind == "OccurrenceItemId":

@@ -37,23 +37,24 @@ MAX_CHANGES = 512
 _TOKEN_KEY = b"ews-simulator-sync-state"
 
 
-def encode_state(folder: Folder, position: int) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps([folder.id, position]).encode()).decode()
+def encode_state(scope_id: str, position: int) -> str:
+    """A token naming a change log (a folder's, or a hierarchy's under a folder) and a position."""
+    payload = base64.urlsafe_b64encode(json.dumps([scope_id, position]).encode()).decode()
     mac = hmac.new(_TOKEN_KEY, payload.encode(), hashlib.sha256).hexdigest()[:16]
     return f"{payload}.{mac}"
 
 
-def decode_state(folder: Folder, token: str) -> int:
+def decode_state(scope_id: str, token: str, last: int) -> int:
     invalid = EwsError("ErrorInvalidSyncStateData", "Synchronization state data is corrupt.")
     payload, _, mac = token.strip().partition(".")
     expected = hmac.new(_TOKEN_KEY, payload.encode(), hashlib.sha256).hexdigest()[:16]
     if not hmac.compare_digest(mac, expected):
         raise invalid
     try:
-        folder_id, position = json.loads(base64.urlsafe_b64decode(payload))
+        found_id, position = json.loads(base64.urlsafe_b64decode(payload))
     except (ValueError, TypeError) as e:
         raise invalid from e
-    if folder_id != folder.id or not isinstance(position, int) or not 0 <= position <= folder.seq:
+    if found_id != scope_id or not isinstance(position, int) or not 0 <= position <= last:
         raise invalid
     return position
 
@@ -96,7 +97,11 @@ def sync_folder_items(ctx: OperationContext) -> Element:
         shape = Shape.parse(required_m(ctx.body, "ItemShape"))
         folder = single_folder(ctx.mailbox, required_m(ctx.body, "SyncFolderId"))
         state = find_m(ctx.body, "SyncState")
-        position = decode_state(folder, state.text or "") if state is not None and state.text else 0
+        position = (
+            decode_state(folder.id, state.text or "", folder.seq)
+            if state is not None and state.text
+            else 0
+        )
         max_el = find_m(ctx.body, "MaxChangesReturned")
         requested = int(max_el.text or MAX_CHANGES) if max_el is not None else MAX_CHANGES
         limit = max(1, min(requested, MAX_CHANGES))
@@ -113,7 +118,7 @@ def sync_folder_items(ctx: OperationContext) -> Element:
         changes.append(_change(ctx, folder, item_id, kind, shape))
     body = success(
         op,
-        m("SyncState", encode_state(folder, reached)),
+        m("SyncState", encode_state(folder.id, reached)),
         m("IncludesLastItemInRange", format_bool(complete)),
         changes,
     )

@@ -76,7 +76,8 @@ def test_basic_auth_required(sim: SimulatorServer) -> None:
 def test_unknown_distinguished_folder(sim: SimulatorServer) -> None:
     request = (
         "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
-        '<m:FolderIds><t:DistinguishedFolderId Id="journal"/><t:DistinguishedFolderId Id="inbox"/>'
+        '<m:FolderIds><t:DistinguishedFolderId Id="archiveinbox"/>'
+        '<t:DistinguishedFolderId Id="inbox"/>'
         "</m:FolderIds></m:GetFolder>"
     )
     response = post(sim, ENVELOPE.format(request).encode())

@@ -1,0 +1,141 @@
+"""Folder operations, well-known folders, generic items, malformed ids and handler failures."""
+
+from __future__ import annotations
+
+import pytest
+from exchangelib import Account, Message
+from exchangelib.errors import (
+    ErrorDeleteDistinguishedFolder,
+    ErrorFolderNotFound,
+    ErrorInternalServerError,
+    ErrorInvalidChangeKey,
+    ErrorInvalidIdMalformed,
+    ErrorItemNotFound,
+)
+from exchangelib.folders import (
+    Folder,
+    JunkEmail,
+    Outbox,
+    RecoverableItemsDeletions,
+    RecoverableItemsRoot,
+    SyncIssues,
+)
+from exchangelib.items import Item
+from exchangelib.services import EmptyFolder
+
+from ews_simulator.operations import OPERATIONS
+from ews_simulator.operations.base import OperationContext
+from ews_simulator.testing import SimulatorServer
+from ews_simulator.xml import Element
+from tests.ews_simulator.test_server import ENVELOPE, post
+
+
+@pytest.mark.parametrize(
+    ("folder_class", "name"),
+    [
+        (Outbox, "Outbox"),
+        (JunkEmail, "Junk Email"),
+        (SyncIssues, "Sync Issues"),
+        (RecoverableItemsRoot, "Recoverable Items"),
+        (RecoverableItemsDeletions, "Deletions"),
+    ],
+)
+def test_well_known_folders_exist(account: Account, folder_class: type[Folder], name: str) -> None:
+    folder = folder_class.get_distinguished(account.root)
+    assert folder.name == name
+
+
+def test_rename_move_and_delete_a_folder(account: Account) -> None:
+    folder = Folder(parent=account.inbox, name="Projects").save()
+    folder.name = "Clients"
+    folder.save(update_fields=["name"])
+    archive = Folder(parent=account.inbox, name="Archive").save()
+    folder.move(archive)
+    account.root.clear_cache()
+    assert [f.name for f in account.inbox.refresh().children] == ["Archive"]
+    moved = [f for f in account.inbox.walk() if f.name == "Clients"]
+    assert len(moved) == 1
+    assert moved[0].parent_folder_id.id == archive.id
+    archive.delete()
+    with pytest.raises(ErrorFolderNotFound):
+        moved[0].refresh()
+
+
+def test_distinguished_folders_cannot_be_deleted(account: Account) -> None:
+    with pytest.raises(ErrorDeleteDistinguishedFolder):
+        account.inbox.delete()
+
+
+def test_empty_folder_removes_items_and_optionally_subfolders(account: Account) -> None:
+    folder = Folder(parent=account.inbox, name="Busy").save()
+    Folder(parent=folder, name="Child").save()
+    Message(folder=folder, subject="one").save()
+    Message(folder=folder, subject="two").save()
+    folder.empty(delete_sub_folders=False)
+    assert folder.all().count() == 0
+    assert [f.name for f in folder.refresh().children] == ["Child"]
+    list(
+        EmptyFolder(account=account).call(
+            folders=[folder], delete_type="HardDelete", delete_sub_folders=True
+        )
+    )
+    account.root.clear_cache()
+    assert folder.refresh().child_folder_count == 0
+
+
+def test_sync_folder_hierarchy_reports_creates_updates_and_deletes(account: Account) -> None:
+    inbox = account.inbox
+    assert list(inbox.sync_hierarchy()) == []  # the inbox starts without subfolders
+    kept = Folder(parent=inbox, name="Kept").save()
+    first = list(inbox.sync_hierarchy())
+    assert [(kind, f.name) for kind, f in first] == [("create", "Kept")]
+    gone = Folder(parent=inbox, name="Gone").save()
+    gone_id = gone.id
+    list(inbox.sync_hierarchy())
+    gone.delete()
+    kept.name = "Renamed"
+    kept.save(update_fields=["name"])
+    changes = list(inbox.sync_hierarchy())
+    assert ("update", "Renamed") in [(kind, getattr(v, "name", None)) for kind, v in changes]
+    assert ("delete", gone_id) in [(kind, v.id) for kind, v in changes]
+    assert list(inbox.sync_hierarchy()) == []
+
+
+def test_generic_items_are_created_read_and_deleted(account: Account) -> None:
+    item = Item(folder=account.inbox, subject="A generic item", categories=["x"]).save()
+    fetched = account.inbox.get(id=item.id)
+    assert type(fetched) is Item
+    assert fetched.subject == "A generic item"
+    assert fetched.categories == ["x"]
+    item.delete()
+    assert account.inbox.all().count() == 0
+
+
+def test_malformed_ids_and_change_keys_are_refused(account: Account) -> None:
+    saved = Message(folder=account.drafts, subject="m").save()
+    bad_key, bad_id, missing = account.fetch(
+        ids=[(saved.id, "XXX"), ("AAAA==", None), ("AAMkI" + "0" * 32, None)]
+    )
+    assert isinstance(bad_key, ErrorInvalidChangeKey)
+    assert isinstance(bad_id, ErrorInvalidIdMalformed)
+    assert isinstance(missing, ErrorItemNotFound)
+    with pytest.raises(ErrorInvalidIdMalformed):
+        Folder(root=account.root, id="XXX", changekey=None).refresh()
+
+
+def test_a_failing_handler_answers_a_server_fault(
+    sim: SimulatorServer, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: OperationContext) -> Element:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(OPERATIONS, "GetFolder", broken)
+    request = (
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
+        '<m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>'
+    )
+    response = post(sim, ENVELOPE.format(request).encode())
+    assert response.status_code == 500
+    assert "ErrorInternalServerError" in response.text
+    with pytest.raises(ErrorInternalServerError):
+        account.inbox.refresh()
