@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.deps import AdminPrincipal, DbSession
 from app.exclusions import service
 from app.exclusions.schemas import ExclusionCreate, ExclusionRule
 from app.kit.pagination import Page, PageRequest, page_request
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/exclusions", tags=["exclusions"])
 @router.get("")
 def list_exclusions(
     db: DbSession,
-    _principal: CurrentPrincipal,
+    _admin: AdminPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
     entity: SyncEntity | None = None,
 ) -> Page[ExclusionRule]:

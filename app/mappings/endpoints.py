@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.deps import AdminPrincipal, DbSession
 from app.mappings import service
 from app.mappings.schemas import FieldMapping, TaskStatusMapping
 from app.sync_settings.schemas import SyncEntity
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/mappings", tags=["mappings"])
 
 # The task-status routes come first: `/{entity}` would otherwise claim "task-status".
 @router.get("/task-status")
-def get_task_status_mapping(db: DbSession, _principal: CurrentPrincipal) -> TaskStatusMapping:
+def get_task_status_mapping(db: DbSession, _admin: AdminPrincipal) -> TaskStatusMapping:
     return service.get_task_status_mapping(db)
 
 
@@ -30,9 +30,7 @@ def reset_task_status_mapping(db: DbSession, _admin: AdminPrincipal) -> TaskStat
 
 
 @router.get("/{entity}")
-def get_mapping(
-    entity: SyncEntity, db: DbSession, _principal: CurrentPrincipal
-) -> list[FieldMapping]:
+def get_mapping(entity: SyncEntity, db: DbSession, _admin: AdminPrincipal) -> list[FieldMapping]:
     return service.get_mapping(db, entity)
 
 

@@ -10,7 +10,7 @@ router = APIRouter(tags=["settings"])
 
 
 @router.get("/settings")
-def get_global_settings(db: DbSession, _principal: CurrentPrincipal) -> EffectiveSettings:
+def get_global_settings(db: DbSession, _admin: AdminPrincipal) -> EffectiveSettings:
     return service.effective_settings(db, None)
 
 

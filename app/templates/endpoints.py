@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.deps import AdminPrincipal, DbSession
 from app.sync_settings.schemas import SyncEntity
 from app.templates import service
 from app.templates.schemas import TemplateRead, TemplateWrite
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/templates", tags=["templates"])
 
 
 @router.get("/{entity}")
-def get_template(entity: SyncEntity, db: DbSession, _principal: CurrentPrincipal) -> TemplateRead:
+def get_template(entity: SyncEntity, db: DbSession, _admin: AdminPrincipal) -> TemplateRead:
     return service.read_template(db, entity)
 
 

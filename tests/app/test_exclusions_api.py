@@ -160,9 +160,9 @@ def test_invalid_rules_name_the_field(
     assert expected in response.json()["detail"]
 
 
-def test_users_read_rules_but_do_not_change_them(client: TestClient, db: Session) -> None:
+def test_users_neither_read_nor_change_rules(client: TestClient, db: Session) -> None:
     _user_id, headers = user_with_headers(db, "gina")
-    assert client.get("/api/v1/exclusions", headers=headers).status_code == 200
+    assert client.get("/api/v1/exclusions", headers=headers).status_code == 403
     body = {"entity": "tasks", "field": "comm_status", "operator": "is_empty"}
     assert client.post("/api/v1/exclusions", json=body, headers=headers).status_code == 403
     assert client.delete("/api/v1/exclusions/1", headers=headers).status_code == 403

@@ -201,10 +201,10 @@ def test_invalid_task_status_mappings(
     assert expected in response.json()["detail"]
 
 
-def test_users_read_but_do_not_change_mappings(client: TestClient, db: Session) -> None:
+def test_users_neither_read_nor_change_mappings(client: TestClient, db: Session) -> None:
     _user_id, headers = user_with_headers(db, "erin")
-    assert client.get("/api/v1/mappings/contacts", headers=headers).status_code == 200
-    assert client.get("/api/v1/mappings/task-status", headers=headers).status_code == 200
+    assert client.get("/api/v1/mappings/contacts", headers=headers).status_code == 403
+    assert client.get("/api/v1/mappings/task-status", headers=headers).status_code == 403
     rows = [{"crm": "comm_subject", "outlook": "subject"}]
     assert client.put("/api/v1/mappings/tasks", json=rows, headers=headers).status_code == 403
     assert client.delete("/api/v1/mappings/tasks", headers=headers).status_code == 403

@@ -185,10 +185,21 @@ def test_user_token_reads_its_own_settings_only(
     own, headers = user_with_headers(db, "dora")
     other = sync_user(db)
     db.commit()
-    assert client.get("/api/v1/settings", headers=headers).status_code == 200
+    # The global configuration is an administrator's: a user reads what applies to them.
+    for path in (
+        "/api/v1/settings",
+        "/api/v1/mappings/contacts",
+        "/api/v1/mappings/task-status",
+        "/api/v1/templates/tasks",
+        "/api/v1/exclusions",
+    ):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 403, (path, refused.text)
+        assert client.get(path, headers=admin_headers).status_code == 200, path
     assert client.put("/api/v1/settings", json={}, headers=headers).status_code == 403
     me = client.get("/api/v1/users/me/settings", headers=headers)
     assert me.status_code == 200 and me.json()["user_id"] == own
+    assert me.json()["effective"]["interval_minutes"] == 15
     assert client.get(f"/api/v1/users/{own}/settings", headers=headers).status_code == 200
     assert client.get(f"/api/v1/users/{other}/settings", headers=headers).status_code == 404
     forbidden = client.put(f"/api/v1/users/{own}/settings", json={}, headers=headers)

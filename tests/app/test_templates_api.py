@@ -133,7 +133,7 @@ def test_template_routes_and_access(
     assert "body.template" in too_long.json()["detail"]
 
     _user_id, headers = user_with_headers(db, "fred")
-    assert client.get("/api/v1/templates/tasks", headers=headers).status_code == 200
+    assert client.get("/api/v1/templates/tasks", headers=headers).status_code == 403
     forbidden = client.put("/api/v1/templates/tasks", json={"template": "x"}, headers=headers)
     assert forbidden.status_code == 403
 
