@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     queue_name: Annotated[str, Field(min_length=1, max_length=64)] = "crmsync"
     secret_key: str = ""
+    # The key being replaced, while `crmsync secrets rotate` re-encrypts stored credentials.
+    secret_key_previous: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     # Seeds the `crm_timezone` sync setting when the database is created; the setting rules.
     crm_timezone: str = "UTC"

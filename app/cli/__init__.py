@@ -11,6 +11,7 @@ from app.cli import processes
 from app.cli.credentials import keys_cli, tokens_cli
 from app.cli.database import db_cli
 from app.cli.imports import import_cli
+from app.cli.secrets import secrets_cli
 from app.cli.sync import sync
 from app.cli.users import users_cli
 from app.config import ConfigurationError, get_settings
@@ -23,6 +24,7 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(import_cli, name="import")
+cli.add_typer(secrets_cli, name="secrets")
 cli.command("sync")(sync)
 cli.command("demo")(processes.demo)
 cli.command("worker")(processes.worker)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -18,12 +19,18 @@ class SecretUnreadable(RuntimeError):
     """A stored secret cannot be decrypted: CRMSYNC_SECRET_KEY is not the one it was stored with."""
 
 
+def _fernet(secret_key: str) -> Fernet:
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"crmsync stored secrets"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
 class SecretBox:
-    def __init__(self, secret_key: str) -> None:
-        derived = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"crmsync stored secrets"
-        ).derive(secret_key.encode())
-        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+    """Encrypts with the current key; decrypts with it or, during a rotation, a previous one."""
+
+    def __init__(self, secret_key: str, previous_keys: Sequence[str] = ()) -> None:
+        self._fernet = MultiFernet([_fernet(key) for key in (secret_key, *previous_keys)])
 
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode())
@@ -32,9 +39,21 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token).decode()
         except InvalidToken as exc:
-            raise SecretUnreadable(
-                "a stored credential cannot be decrypted with the current CRMSYNC_SECRET_KEY"
-            ) from exc
+            raise _unreadable() from exc
+
+    def reencrypt(self, token: bytes) -> bytes:
+        """The same secret, encrypted with the current key."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise _unreadable() from exc
+
+
+def _unreadable() -> SecretUnreadable:
+    return SecretUnreadable(
+        "a stored credential cannot be decrypted with CRMSYNC_SECRET_KEY"
+        " (nor CRMSYNC_SECRET_KEY_PREVIOUS)"
+    )
 
 
 def new_token(prefix: str) -> str:
@@ -49,4 +68,6 @@ def token_digest(token: str) -> str:
 
 @lru_cache(maxsize=1)
 def default_secret_box() -> SecretBox:
-    return SecretBox(get_settings().effective_secret_key())
+    settings = get_settings()
+    previous = [settings.secret_key_previous] if settings.secret_key_previous else []
+    return SecretBox(settings.effective_secret_key(), previous)
