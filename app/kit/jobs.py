@@ -6,8 +6,17 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 
 from app.config import Settings, get_settings
+from app.kit.errors import AppError
+
+
+class BrokerUnavailable(AppError):
+    """The job could not be handed to the broker; nothing will run it."""
+
+    status_code = 503
+
 
 # Every job carries an expiry so a backlog after an outage does not replay stale work.
 DEFAULT_EXPIRY_SECONDS = 600
@@ -47,4 +56,14 @@ def _producer() -> Celery:
 
 
 def enqueue(task_name: str, *args: Any, expires: int = DEFAULT_EXPIRY_SECONDS) -> None:
-    _producer().send_task(task_name, args=list(args), expires=expires)
+    """Hands a job to the broker, or raises BrokerUnavailable saying why it could not.
+
+    Nothing is kept from a failed attempt: the next call connects afresh, so the API recovers
+    by itself once the broker is back.
+    """
+    try:
+        _producer().send_task(task_name, args=list(args), expires=expires)
+    except OperationalError as exc:
+        raise BrokerUnavailable(
+            f"the job broker is unreachable ({exc}); nothing was queued, try again later"
+        ) from exc

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.models.sync import EntryLevel, RunEntry, RunStatus, SyncRun
@@ -67,3 +67,7 @@ def active_run(db: Session, user_id: int) -> SyncRun | None:
         .order_by(SyncRun.id.desc())
         .limit(1)
     ).one_or_none()
+
+
+def delete_queued_run(db: Session, run_id: int) -> None:
+    db.execute(delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED))

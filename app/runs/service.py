@@ -57,8 +57,21 @@ def queue_run(db: Session, user_id: int, trigger: str) -> SyncRun:
     db.add(run)
     db.flush()
     run_id = run.id
-    on_commit(db, lambda: jobs.enqueue(SYNC_USER_TASK, user_id, run_id))
+    on_commit(db, lambda: _enqueue_or_withdraw(db, user_id, run_id))
     return run
+
+
+def _enqueue_or_withdraw(db: Session, user_id: int, run_id: int) -> None:
+    """Enqueues the committed run's job; a run no job will carry out is deleted again.
+
+    Left Queued, it would block the user's runs until its expiry for a job that never existed.
+    """
+    try:
+        jobs.enqueue(SYNC_USER_TASK, user_id, run_id)
+    except jobs.BrokerUnavailable:
+        repository.delete_queued_run(db, run_id)
+        db.commit()
+        raise
 
 
 def _expired_in_queue(run: SyncRun) -> bool:
