@@ -21,10 +21,10 @@ class Fault:
     delay_ms: int = 1000
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Fault:
+    def from_json(cls, data: dict[str, object], kinds: frozenset[str] = FAULT_KINDS) -> Fault:
         kind = str(data.get("kind", ""))
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"kind must be one of {sorted(FAULT_KINDS)}")
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {sorted(kinds)}")
         mailbox = data.get("mailbox")
         return cls(
             kind=kind,

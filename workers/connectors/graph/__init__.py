@@ -1,0 +1,1 @@
+"""The mailbox ports over Microsoft Graph (Exchange Online), with httpx and MSAL."""
