@@ -19,6 +19,7 @@ from app.addin import endpoints as addin_endpoints
 from app.auth import endpoints as auth_endpoints
 from app.config import Settings, get_settings
 from app.conflicts import endpoints as conflicts_endpoints
+from app.connections import endpoints as connections_endpoints
 from app.crm_records import endpoints as crm_records_endpoints
 from app.db import Database, get_database
 from app.documents import endpoints as documents_endpoints
@@ -168,6 +169,7 @@ def create_app(
     )
     for router in (
         auth_endpoints.router,
+        connections_endpoints.router,
         users_endpoints.router,
         runs_endpoints.router,
         sync_control_endpoints.router,

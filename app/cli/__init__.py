@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import processes
+from app.cli.connections import connections_cli
 from app.cli.credentials import keys_cli, tokens_cli
 from app.cli.database import db_cli
 from app.cli.imports import import_cli
@@ -20,6 +21,7 @@ __all__ = ["cli", "main"]
 
 cli = typer.Typer(help="crmsync: server-side sync between a Sage CRM database and Exchange.")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(connections_cli, name="connections")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(tokens_cli, name="tokens")

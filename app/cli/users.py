@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from app.cli.common import fail
+from app.kit.validation_messages import problems
 
 users_cli = typer.Typer(help="CRM users enabled for synchronization.")
 
@@ -15,7 +18,12 @@ users_cli = typer.Typer(help="CRM users enabled for synchronization.")
 def users_add(
     logon: Annotated[str, typer.Option(help="the CRM logon (users.user_logon)")],
     mailbox: Annotated[str, typer.Option(help="the mailbox's SMTP address")],
-    ews_url: Annotated[str, typer.Option(help="the EWS endpoint, …/EWS/Exchange.asmx")],
+    connection: Annotated[
+        str | None, typer.Option(help="a connection (see `crmsync connections list`)")
+    ] = None,
+    ews_url: Annotated[
+        str | None, typer.Option(help="the user's own EWS endpoint, …/EWS/Exchange.asmx")
+    ] = None,
     username: Annotated[str, typer.Option(help="account that signs in to EWS")] = "",
     password: Annotated[str, typer.Option(help="its password")] = "",
     auth: Annotated[str, typer.Option(help="basic, ntlm or noauth")] = "basic",
@@ -26,13 +34,21 @@ def users_add(
     last: Annotated[str | None, typer.Option(help="last name of a new CRM user")] = None,
 ) -> None:
     """Enable a CRM user for sync (creating the users row when missing)."""
-    from pydantic import ValidationError
 
     from app.db import unit_of_work
     from app.kit.errors import AppError
     from app.users import service
     from app.users.schemas import SyncUserCreate
 
+    own = {
+        "ews_url": ews_url,
+        "auth": {
+            "type": auth,
+            "username": username or None,
+            "password": password or None,
+            "impersonation": impersonation,
+        },
+    }
     try:
         body = SyncUserCreate.model_validate(
             {
@@ -40,22 +56,13 @@ def users_add(
                 "first_name": first,
                 "last_name": last,
                 "mailbox": mailbox,
-                "ews_url": ews_url,
-                "auth": {
-                    "type": auth,
-                    "username": username or None,
-                    "password": password or None,
-                    "impersonation": impersonation,
-                },
+                **({"connection": connection} if connection else own),
             }
         )
         with unit_of_work() as db:
             created = service.create_sync_user(db, body)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-        )
-        raise fail(problems) from None
+        raise fail(problems(exc)) from None
     except AppError as exc:
         raise fail(exc.detail) from None
     typer.echo(f"user {created.user_id} ({created.logon}) syncs with {created.mailbox}")
@@ -65,18 +72,11 @@ def users_add(
 def users_list() -> None:
     """List users enabled for sync."""
     from app.db import unit_of_work
-    from app.kit.pagination import PageRequest
+    from app.kit.pagination import every_item
     from app.users import service
 
     with unit_of_work() as db:
-        cursor: int | None = None
-        while True:
-            page = service.list_sync_users(db, PageRequest(limit=500, after_id=cursor))
-            for user in page.items:
-                state = (
-                    "suspended" if user.suspended else ("enabled" if user.enabled else "disabled")
-                )
-                typer.echo(f"{user.user_id}\t{user.logon}\t{user.mailbox}\t{state}\t{user.ews_url}")
-            if page.next_cursor is None or not page.items:
-                break
-            cursor = page.items[-1].user_id
+        listing = partial(service.list_sync_users, db)
+        for user in every_item(listing, lambda user: user.user_id):
+            state = "suspended" if user.suspended else ("enabled" if user.enabled else "disabled")
+            typer.echo(f"{user.user_id}\t{user.logon}\t{user.mailbox}\t{state}\t{user.ews_url}")

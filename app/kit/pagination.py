@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Iterator
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
@@ -46,3 +47,16 @@ def make_page(items: list[ItemT], ids: list[int], request: PageRequest) -> Page[
     if len(items) > request.limit:
         return Page(items=items[: request.limit], next_cursor=encode_cursor(ids[request.limit - 1]))
     return Page(items=items, next_cursor=None)
+
+
+def every_item(
+    fetch: Callable[[PageRequest], Page[ItemT]], id_of: Callable[[ItemT], int]
+) -> Iterator[ItemT]:
+    """All items of a listing, page after page (for the CLI, which prints them all)."""
+    after_id: int | None = None
+    while True:
+        page = fetch(PageRequest(limit=500, after_id=after_id))
+        yield from page.items
+        if page.next_cursor is None or not page.items:
+            return
+        after_id = id_of(page.items[-1])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -17,10 +18,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kit.clock import utc_now
-from app.models.base import ServiceTable, UtcDateTime, utc_timestamp_column
+from app.models.base import ServiceTable, StrEnumType, UtcDateTime, utc_timestamp_column
+
+if TYPE_CHECKING:
+    from app.models.connections import Connection
 
 
 class AuthType(StrEnum):
@@ -34,12 +38,25 @@ class SyncUser(ServiceTable):
     """A CRM user enabled for synchronization with one Exchange mailbox."""
 
     __tablename__ = "crmsync_sync_user"
+    __table_args__ = (
+        CheckConstraint(
+            "connection_id IS NOT NULL OR (ews_url IS NOT NULL AND auth_type IS NOT NULL)",
+            name="endpoint_known",
+        ),
+    )
 
     # users.user_userid; no foreign key, because the CRM may live in another database.
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     mailbox: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
-    ews_url: Mapped[str] = mapped_column(String(2048), nullable=False)
-    auth_type: Mapped[AuthType] = mapped_column(String(16), nullable=False)
+    # A shared connection (its endpoint and service credentials), or else the user's own
+    # endpoint and credentials in the columns below.
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crmsync_connection.id", ondelete="RESTRICT"), index=True
+    )
+    # Loaded with the user, in one extra query for however many users were read.
+    connection: Mapped[Connection | None] = relationship(lazy="selectin")
+    ews_url: Mapped[str | None] = mapped_column(String(2048))
+    auth_type: Mapped[AuthType | None] = mapped_column(StrEnumType(AuthType, 16))
     username: Mapped[str | None] = mapped_column(String(320))
     # Password or OAuth2 access token, Fernet-encrypted with CRMSYNC_SECRET_KEY.
     secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -13,7 +13,29 @@ from app.models.sync import AuthType
 
 
 @dataclass(frozen=True)
+class OAuthApp:
+    """An app registration's client credentials, for app-only OAuth2 (client credentials grant).
+
+    Exactly one of `client_secret` and `client_certificate` (PEM: certificate and private key).
+    """
+
+    tenant: str
+    client_id: str
+    client_secret: str | None = field(repr=False)
+    client_certificate: str | None = field(repr=False)
+    authority_url: str
+    # The resource the token is for (its `aud`); the scope asked is `{audience}/.default`.
+    audience: str
+
+
+@dataclass(frozen=True)
 class MailboxConnection:
+    """Everything it takes to reach one mailbox.
+
+    With `auth_type` oauth2, `oauth_app` holds a connection's app registration; without it,
+    `secret` is a user's static access token (refreshed by whoever issued it, not by crmsync).
+    """
+
     mailbox: str
     ews_url: str
     auth_type: AuthType
@@ -21,6 +43,7 @@ class MailboxConnection:
     secret: str | None = field(repr=False)
     impersonation: bool
     timeout_seconds: int = 60
+    oauth_app: OAuthApp | None = None
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,11 @@ class SyncUserCreate(BaseModel):
     first_name: str | None = Field(default=None, max_length=60)
     last_name: str | None = Field(default=None, max_length=60)
     mailbox: SmtpAddress
-    ews_url: HttpUrl
-    auth: AuthWrite
+    connection: str | None = Field(
+        default=None, max_length=64, description="a connection's name: its endpoint and account"
+    )
+    ews_url: HttpUrl | None = Field(default=None, description="the user's own endpoint")
+    auth: AuthWrite | None = Field(default=None, description="the user's own credentials")
     enabled: bool = True
     timezone: TimeZoneName | None = None
     show_install_button: bool = True
@@ -69,11 +72,23 @@ class SyncUserCreate(BaseModel):
             raise ValueError("give user_id (an existing CRM user) or logon")
         return self
 
+    @model_validator(mode="after")
+    def _reaches_a_mailbox(self) -> Self:
+        own = self.ews_url is not None or self.auth is not None
+        if self.connection is not None and own:
+            raise ValueError("give connection, or ews_url and auth of the user's own, not both")
+        if self.connection is None and (self.ews_url is None or self.auth is None):
+            raise ValueError("give connection, or ews_url and auth of the user's own")
+        return self
+
 
 class SyncUserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mailbox: SmtpAddress | None = None
+    connection: str | None = Field(
+        default=None, max_length=64, description="move the user to this connection"
+    )
     ews_url: HttpUrl | None = None
     auth: AuthWrite | None = None
     enabled: bool | None = None
@@ -85,8 +100,9 @@ class SyncUserRead(BaseModel):
     user_id: int
     logon: str | None
     mailbox: str
-    ews_url: str
-    auth: AuthRead
+    connection: str | None = Field(description="the connection's name, if the user has one")
+    ews_url: str | None = Field(description="the endpoint, the connection's if the user has one")
+    auth: AuthRead | None = Field(description="the user's own credentials; none on a connection")
     enabled: bool
     suspended: bool
     suspended_reason: str | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.connections import repository as connections_repository
+from app.connections import service as connections_service
 from app.kit.crypto import default_secret_box
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
@@ -22,18 +24,26 @@ from app.users.schemas import (
 )
 
 
+def _own_auth(user: SyncUser) -> AuthRead | None:
+    if user.auth_type is None:
+        return None
+    return AuthRead(
+        type=user.auth_type,
+        username=user.username,
+        impersonation=user.impersonation,
+        has_secret=user.secret_encrypted is not None,
+    )
+
+
 def to_read(user: SyncUser, crm_user: User | None) -> SyncUserRead:
+    connection = user.connection
     return SyncUserRead(
         user_id=user.user_id,
         logon=crm_user.user_logon if crm_user else None,
         mailbox=user.mailbox,
-        ews_url=user.ews_url,
-        auth=AuthRead(
-            type=user.auth_type,
-            username=user.username,
-            impersonation=user.impersonation,
-            has_secret=user.secret_encrypted is not None,
-        ),
+        connection=connection.name if connection else None,
+        ews_url=connection.ews_url if connection else user.ews_url,
+        auth=_own_auth(user),
         enabled=user.enabled,
         suspended=user.suspended,
         suspended_reason=user.suspended_reason,
@@ -68,12 +78,22 @@ def _ensure_crm_user(db: Session, body: SyncUserCreate) -> User:
     return user
 
 
-def _apply_auth(user: SyncUser, auth: AuthWrite) -> None:
-    user.auth_type = auth.type
-    user.username = auth.username
-    user.impersonation = auth.impersonation
-    secret = auth.secret
+def _apply_auth(user: SyncUser, auth: AuthWrite | None) -> None:
+    user.auth_type = auth.type if auth else None
+    user.username = auth.username if auth else None
+    user.impersonation = auth.impersonation if auth else False
+    secret = auth.secret if auth else None
     user.secret_encrypted = default_secret_box().encrypt(secret) if secret else None
+
+
+def _join_connection(db: Session, user: SyncUser, name: str) -> None:
+    """The user reaches their mailbox through the connection; their own credentials go."""
+    connection = connections_repository.find_by_name(db, name)
+    if connection is None:
+        raise InvalidInput(f"body.connection: no connection named {name!r}")
+    user.connection = connection
+    user.ews_url = None
+    _apply_auth(user, None)
 
 
 def _check_mailbox_free(db: Session, mailbox: str, user_id: int | None) -> None:
@@ -97,7 +117,10 @@ def create_sync_user(db: Session, body: SyncUserCreate) -> SyncUserRead:
         timezone=body.timezone,
         show_install_button=body.show_install_button,
     )
-    _apply_auth(user, body.auth)
+    if body.connection is not None:
+        _join_connection(db, user, body.connection)
+    else:
+        _apply_auth(user, body.auth)
     db.add(user)
     db.flush()
     return to_read(user, crm_user)
@@ -127,10 +150,7 @@ def update_sync_user(db: Session, user_id: int, body: SyncUserUpdate) -> SyncUse
     if body.mailbox is not None:
         _check_mailbox_free(db, body.mailbox, user_id)
         user.mailbox = body.mailbox
-    if body.ews_url is not None:
-        user.ews_url = body.ews_url
-    if body.auth is not None:
-        _apply_auth(user, body.auth)
+    _update_endpoint(db, user, body)
     if body.enabled is not None:
         user.enabled = body.enabled
     if "timezone" in body.model_fields_set:
@@ -141,6 +161,26 @@ def update_sync_user(db: Session, user_id: int, body: SyncUserUpdate) -> SyncUse
     return to_read(user, repository.get_crm_user(db, user_id))
 
 
+def _update_endpoint(db: Session, user: SyncUser, body: SyncUserUpdate) -> None:
+    own = body.ews_url is not None or body.auth is not None
+    if body.connection is not None:
+        if own:
+            raise InvalidInput("body: give connection, or ews_url and auth, not both")
+        _join_connection(db, user, body.connection)
+        return
+    if not own:
+        return
+    if user.connection is not None and (body.ews_url is None or body.auth is None):
+        raise InvalidInput(
+            "body: a user leaving their connection needs both ews_url and auth of their own"
+        )
+    user.connection = None
+    if body.ews_url is not None:
+        user.ews_url = body.ews_url
+    if body.auth is not None:
+        _apply_auth(user, body.auth)
+
+
 def delete_sync_user(db: Session, user_id: int) -> None:
     """Stops synchronizing the user; the CRM `users` row and its data stay."""
     db.delete(get_existing(db, user_id))
@@ -148,6 +188,9 @@ def delete_sync_user(db: Session, user_id: int) -> None:
 
 
 def connection_for(user: SyncUser) -> MailboxConnection:
+    if user.connection is not None:
+        return connections_service.mailbox_connection(user.connection, user.mailbox)
+    assert user.ews_url is not None and user.auth_type is not None  # the table's check
     secret = default_secret_box().decrypt(user.secret_encrypted) if user.secret_encrypted else None
     return MailboxConnection(
         mailbox=user.mailbox,

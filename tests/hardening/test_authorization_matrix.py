@@ -117,6 +117,14 @@ NEW_SYNC_USER = {
     "ews_url": "https://mail.example.com/EWS/Exchange.asmx",
     "auth": {"type": "basic", "username": "carol@example.com", "password": "pw-carol"},
 }
+NEW_CONNECTION = {
+    "name": "contoso",
+    "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx",
+    "auth": "basic",
+    "username": "svc@contoso.com",
+    "password": "pw-svc",
+    "impersonation": True,
+}
 LICENCES = {"seats_total": 10, "plugin_timeout_minutes": 30, "browser_timeout_minutes": 30}
 EXCLUSION = {"entity": "contacts", "field": "pers_lastname", "operator": "equals", "value": "X"}
 V1 = "/api/v1"
@@ -136,6 +144,18 @@ MATRIX = [
     Row("DELETE", f"{V1}/keys/{{key_id}}", ADMIN, 204),
     Row("GET", f"{V1}/tokens", ANY_TOKEN, 200, lambda w: {"params": {"user_id": w.owner_id}}),
     Row("DELETE", f"{V1}/tokens/{{token_id}}", OWNER, 204),
+    Row("GET", f"{V1}/connections", ADMIN, 200),
+    Row("POST", f"{V1}/connections", ADMIN, 201, lambda w: {"json": NEW_CONNECTION}),
+    Row("GET", f"{V1}/connections/{{name}}", ADMIN, 200),
+    Row(
+        "PATCH",
+        f"{V1}/connections/{{name}}",
+        ADMIN,
+        200,
+        lambda w: {"json": {"impersonation": False}},
+    ),
+    Row("DELETE", f"{V1}/connections/{{name}}", ADMIN, 204),
+    Row("POST", f"{V1}/connections/{{name}}/test", ADMIN, 200),
     Row("GET", f"{V1}/users", ADMIN, 200),
     Row("POST", f"{V1}/users", ADMIN, 201, lambda w: {"json": NEW_SYNC_USER}),
     Row("GET", f"{V1}/users/{{user_id}}", OWNER, 200),
@@ -338,6 +358,11 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
         )
     )
     exclusion = created(client.post(f"{V1}/exclusions", json=EXCLUSION, headers=admin_headers))
+    connection = created(
+        client.post(
+            f"{V1}/connections", json={**NEW_CONNECTION, "name": "fabrikam"}, headers=admin_headers
+        )
+    )
     contact_import = created(
         client.post(
             f"{V1}/imports/contacts",
@@ -357,6 +382,7 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
             "exclusion_id": str(exclusion["id"]),
             "import_id": str(contact_import["import_id"]),
             "entity": SyncEntity.CONTACTS.value,
+            "name": connection["name"],
             "size": "64",
             "key_id": str(spare_key),
             "token_id": str(spare_token),
