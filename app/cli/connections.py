@@ -115,7 +115,7 @@ def list_() -> None:
 
 
 @connections_cli.command("test")
-def test(
+def try_connection(
     name: Annotated[str, typer.Option(help="the connection")],
     mailbox: Annotated[
         str | None, typer.Option(help="the mailbox to try (default: the first user's)")
@@ -125,7 +125,6 @@ def test(
     from app.connections import service
     from app.db import unit_of_work
     from app.kit.errors import AppError
-
     from workers.connectors.ews.connection import ExchangeProbe
 
     try:
