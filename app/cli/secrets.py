@@ -30,5 +30,14 @@ def rotate() -> None:
             fg=typer.colors.RED,
             err=True,
         )
+    if rotation.unreadable_connections:
+        names = ", ".join(rotation.unreadable_connections)
+        typer.secho(
+            f"error: the credentials of connections {names} open with neither key; they were"
+            " left as they are: set them again (PATCH /api/v1/connections/{name})",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    if rotation.unreadable or rotation.unreadable_connections:
         raise typer.Exit(code=1)
     typer.echo("every stored credential now opens with it: CRMSYNC_SECRET_KEY_PREVIOUS can go")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.kit.crypto import SecretBox, SecretUnreadable
+from app.models.connections import Connection
 from app.models.sync import SyncUser
 
 
@@ -16,6 +17,8 @@ class Rotation:
     reencrypted: int = 0
     # Users whose credential neither key decrypts: left as they are, to be entered again.
     unreadable: list[int] = field(default_factory=list)
+    # Connections (by name) with such a credential, likewise.
+    unreadable_connections: list[str] = field(default_factory=list)
 
 
 def reencrypt_stored_secrets(db: Session, box: SecretBox) -> Rotation:
@@ -31,5 +34,24 @@ def reencrypt_stored_secrets(db: Session, box: SecretBox) -> Rotation:
             rotation.unreadable.append(user.user_id)
         else:
             rotation.reencrypted += 1
+    for connection in db.scalars(select(Connection).order_by(Connection.id)):
+        _reencrypt_connection(connection, box, rotation)
     db.flush()
     return rotation
+
+
+def _reencrypt_connection(connection: Connection, box: SecretBox, rotation: Rotation) -> None:
+    """Both of its encrypted columns, or neither: a half-rotated connection helps nobody."""
+    stored = {
+        column: value
+        for column in ("secret_encrypted", "certificate_encrypted")
+        if (value := getattr(connection, column)) is not None
+    }
+    try:
+        rotated = {column: box.reencrypt(value) for column, value in stored.items()}
+    except SecretUnreadable:
+        rotation.unreadable_connections.append(connection.name)
+        return
+    for column, value in rotated.items():
+        setattr(connection, column, value)
+    rotation.reencrypted += len(rotated)

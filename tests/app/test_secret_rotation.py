@@ -4,6 +4,7 @@ re-encrypts them with the new one; afterwards the new key alone opens them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +15,10 @@ from app.cli import cli
 from app.config import get_settings
 from app.db import Database
 from app.kit.crypto import SecretBox, SecretUnreadable, default_secret_box
+from app.models.connections import Connection
 from app.models.sync import SyncUser
 from app.users.service import connection_for
+from tests.factories.certificates import app_certificate
 
 runner = CliRunner()
 OLD, NEW = "the key of last year", "the key of this year"
@@ -101,3 +104,33 @@ def test_rotate_names_credentials_neither_key_opens_and_leaves_them(
     after = _stored(db)
     assert after["lost@example.com"] == before["lost@example.com"]
     assert SecretBox(NEW).decrypt(after["kept@example.com"]) == "kept's password"
+
+
+def test_rotate_moves_connection_secrets_and_certificates_too(
+    database: Database, db: Session, use_keys: Callable[..., None], tmp_path: Path
+) -> None:
+    use_keys(OLD)
+    pem = app_certificate()
+    (tmp_path / "app.pem").write_text(pem)
+    (tmp_path / "password").write_text("svc password")
+    for args in (
+        ["--name", "exo", "--ews-url", "https://outlook.office365.com/EWS/Exchange.asmx",
+         "--auth", "oauth2", "--tenant", "t", "--client-id", "c",
+         "--client-certificate-file", str(tmp_path / "app.pem")],
+        ["--name", "onprem", "--ews-url", "https://mail.contoso.com/EWS/Exchange.asmx",
+         "--username", "svc", "--password-file", str(tmp_path / "password")],
+    ):  # fmt: skip
+        added = runner.invoke(cli, ["connections", "add", *args])
+        assert added.exit_code == 0, added.output
+
+    use_keys(NEW, previous=OLD)
+    result = runner.invoke(cli, ["secrets", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted 2 stored credentials" in result.output
+    use_keys(NEW)
+    db.expire_all()
+    rows = {row.name: row for row in db.scalars(select(Connection))}
+    assert rows["exo"].certificate_encrypted is not None
+    assert rows["onprem"].secret_encrypted is not None
+    assert SecretBox(NEW).decrypt(rows["exo"].certificate_encrypted) == pem.strip()
+    assert SecretBox(NEW).decrypt(rows["onprem"].secret_encrypted) == "svc password"
