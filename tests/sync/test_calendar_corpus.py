@@ -26,8 +26,9 @@ RULES = [
     ("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR;WKST=SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR;WKST=SU"),
     ("FREQ=WEEKLY;BYDAY=MO;WKST=MO", "FREQ=WEEKLY;INTERVAL=1;BYDAY=MO"),
     (
-        "FREQ=MONTHLY;BYMONTHDAY=31;UNTIL=20241231",
-        "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=31;UNTIL=20241231T235959",
+        # Exchange's day 31: the last day of shorter months.
+        "FREQ=MONTHLY;BYMONTHDAY=31,30,29,28;BYSETPOS=-1;UNTIL=20241231",
+        "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;UNTIL=20241231T235959",
     ),
     ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=2", "FREQ=MONTHLY;INTERVAL=1;BYDAY=2TU"),
     ("FREQ=MONTHLY;BYDAY=-1FR", "FREQ=MONTHLY;INTERVAL=1;BYDAY=-1FR"),
@@ -52,7 +53,14 @@ def test_every_pattern_and_end_kind_normalizes_and_round_trips(
 
 
 @pytest.mark.parametrize(
-    "rule", ["FREQ=HOURLY", "FREQ=MONTHLY;BYDAY=5MO", "FREQ=YEARLY;INTERVAL=2;BYMONTHDAY=1"]
+    "rule",
+    [
+        "FREQ=HOURLY",
+        "FREQ=MONTHLY;BYDAY=5MO",
+        "FREQ=YEARLY;INTERVAL=2;BYMONTHDAY=1",
+        "FREQ=MONTHLY;BYMONTHDAY=31",  # skips shorter months; Exchange moves to their last day
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+    ],
 )
 def test_rules_exchange_cannot_express_are_refused(rule: str) -> None:
     with pytest.raises(recurrence.RecurrenceError):
@@ -101,9 +109,11 @@ def test_a_series_that_started_before_the_window_finds_late_instances() -> None:
 
 def test_all_day_series_expand_as_dates() -> None:
     starts = recurrence.occurrence_starts(
-        "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=31;COUNT=3", date(2024, 1, 31), SYDNEY
+        "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;COUNT=3",
+        date(2024, 1, 31),
+        SYDNEY,
     )
-    assert list(starts) == [date(2024, 1, 31), date(2024, 3, 31), date(2024, 5, 31)]
+    assert list(starts) == [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31)]
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,16 @@ def test_rfc_examples_exchange_cannot_represent_say_why(
         ("rrule:freq=weekly;count=5", "FREQ=WEEKLY;INTERVAL=1;BYDAY=TU;COUNT=5"),
         # Every weekday, spelled daily: Exchange's weekly pattern.
         ("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TU,WE,TH,FR"),
+        # Exchange moves days 29-31 to the last day of shorter months; RFC 5545 says so thus.
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1",
+            "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=28,29,30,31;BYSETPOS=-1",
+        ),
+        ("FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=31", "FREQ=YEARLY;INTERVAL=1;BYMONTH=1;BYMONTHDAY=31"),
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1",
+            "FREQ=YEARLY;INTERVAL=1;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1",
+        ),
         # UNTIL as a date-time after the day's occurrence: that day is the last.
         ("FREQ=DAILY;UNTIL=19970910T140000Z", "FREQ=DAILY;INTERVAL=1;UNTIL=19970910T235959"),
         ("FREQ=DAILY;UNTIL=19970910T120000Z", "FREQ=DAILY;INTERVAL=1;UNTIL=19970909T235959"),
@@ -159,6 +169,21 @@ def test_an_until_date_under_a_timed_series_is_its_last_day() -> None:
     assert recurrence.normalize_rule("FREQ=DAILY;UNTIL=19970910", start) == (
         "FREQ=DAILY;INTERVAL=1;UNTIL=19970910T235959"
     )
+
+
+@pytest.mark.parametrize(
+    ("rule", "start"),
+    [
+        ("FREQ=MONTHLY;BYMONTHDAY=31", "20240131T090000"),
+        ("FREQ=MONTHLY", "20240130T090000"),  # the 30th, from DTSTART
+        ("FREQ=YEARLY", "20240229T090000"),
+    ],
+)
+def test_days_shorter_months_lack_are_refused_with_exchanges_spelling(
+    rule: str, start: str
+) -> None:
+    with pytest.raises(recurrence.RecurrenceError, match="BYSETPOS=-1 says that"):
+        recurrence.parse_rule(rule, _ny(start))
 
 
 def test_a_rule_without_its_start_cannot_take_defaults() -> None:
@@ -187,7 +212,10 @@ def _rules(draw: st.DrawFn) -> str:
         prefix = draw(st.sampled_from(["", "", "1", "2", "-1", "5"]))
         parts.append("BYDAY=" + ",".join(prefix + day for day in days))
     if draw(st.booleans()):
-        parts.append(f"BYMONTHDAY={draw(st.integers(1, 31))}")
+        day = draw(st.integers(1, 31))
+        last_of_shorter_months = day > 28 and draw(st.booleans())
+        days = ",".join(map(str, range(28, day + 1))) if last_of_shorter_months else str(day)
+        parts.append(f"BYMONTHDAY={days}" + (";BYSETPOS=-1" if last_of_shorter_months else ""))
     if frequency == "YEARLY" and draw(st.booleans()):
         parts.append(f"BYMONTH={draw(st.integers(1, 12))}")
     if draw(st.booleans()):

@@ -96,6 +96,22 @@ class _RuleParts:
 
 _UNREPRESENTABLE_PARTS = {"BYSECOND", "BYMINUTE", "BYHOUR", "BYYEARDAY", "BYWEEKNO"}
 _WEEKDAY_GROUPS = ((0, 1, 2, 3, 4), (5, 6), (0, 1, 2, 3, 4, 5, 6))
+_SHORTEST_MONTH = 28
+# February counts 28: a yearly 29 February skips three years in four in RFC 5545.
+_MONTH_LENGTHS = {
+    1: 31,
+    2: 28,
+    3: 31,
+    4: 30,
+    5: 31,
+    6: 30,
+    7: 31,
+    8: 31,
+    9: 30,
+    10: 31,
+    11: 30,
+    12: 31,
+}
 
 
 def _weekday(code: str) -> int:
@@ -142,9 +158,31 @@ def _last_day(until: object, start: datetime | date | None) -> date | None:
     return day if local_until.time() >= local_start.time() else day - timedelta(days=1)
 
 
-def _relative_week(frequency: Frequency, parts: _RuleParts, prefixes: set[int]) -> int | None:
+def _month_day(values: list[Any], set_position: int | None) -> tuple[int | None, bool]:
+    """BYMONTHDAY as Exchange's day of the month, and whether the rule spells Exchange's own
+    meaning of days 29-31: the last day of a shorter month (BYMONTHDAY=28,29,30;BYSETPOS=-1)."""
+    if not values:
+        return None, False
+    days = sorted(values)
+    last = days[-1]
+    if len(days) > 1 and set_position == -1 and days == list(range(_SHORTEST_MONTH, last + 1)):
+        return last, True
+    if len(days) > 1:
+        raise RecurrenceError(f"Exchange takes one BYMONTHDAY value, not {len(days)}")
+    if not 1 <= last <= 31:
+        raise RecurrenceError(f"BYMONTHDAY {last} has no Exchange equivalent")
+    return last, False
+
+
+def _shortest_length(frequency: Frequency, month: int | None) -> int:
+    """The fewest days of the months a monthly or yearly pattern falls in."""
+    return _MONTH_LENGTHS[month] if frequency is Frequency.YEARLY and month else _SHORTEST_MONTH
+
+
+def _relative_week(
+    frequency: Frequency, set_position: int | None, prefixes: set[int]
+) -> int | None:
     """The n-th (first … fourth, last) of a relative monthly or yearly pattern, if it is one."""
-    set_position = parts.one("BYSETPOS")
     if len(prefixes) > 1 or (prefixes and set_position is not None):
         raise RecurrenceError("mixed week numbers in BYDAY")
     week = set_position if set_position is not None else next(iter(prefixes), None)
@@ -176,11 +214,10 @@ def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
         ) from None
     interval = parts.positive("INTERVAL") or 1
     weekdays, prefixes = _by_day(parts.parts.get("BYDAY", []))
-    week_number = _relative_week(frequency, parts, prefixes)
-    month_day = parts.one("BYMONTHDAY")
+    set_position = parts.one("BYSETPOS")
+    month_day, clamped = _month_day(parts.parts.get("BYMONTHDAY", []), set_position)
+    week_number = _relative_week(frequency, None if clamped else set_position, prefixes)
     month = parts.one("BYMONTH")
-    if month_day is not None and not 1 <= month_day <= 31:
-        raise RecurrenceError(f"BYMONTHDAY {month_day} has no Exchange equivalent")
     if frequency is Frequency.DAILY and weekdays:
         if interval != 1 or month_day is not None or month is not None:
             raise RecurrenceError("Exchange repeats chosen weekdays only weekly")
@@ -222,6 +259,11 @@ def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
         weekdays = (first_day.weekday(),) if needs_weekday else weekdays
         month_day = first_day.day if needs_day else month_day
         month = first_day.month if needs_month else month
+    if month_day is not None and not clamped and month_day > _shortest_length(frequency, month):
+        raise RecurrenceError(
+            f"day {month_day} is skipped in shorter months, where Exchange moves it to their last"
+            f" day (BYMONTHDAY={_clamped_days(month_day)};BYSETPOS=-1 says that)"
+        )
     return Pattern(
         frequency=frequency,
         interval=interval,
@@ -233,6 +275,10 @@ def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
         until=_last_day(parts.one("UNTIL"), start),
         count=parts.positive("COUNT"),
     )
+
+
+def _clamped_days(day: int) -> str:
+    return ",".join(str(number) for number in range(_SHORTEST_MONTH, day + 1))
 
 
 def format_rule(pattern: Pattern) -> str:
@@ -247,8 +293,11 @@ def format_rule(pattern: Pattern) -> str:
         parts += [f"BYDAY={days}", f"BYSETPOS={pattern.week_number}"]
     elif days:
         parts.append(f"BYDAY={days}")
-    if pattern.month_day is not None:
-        parts.append(f"BYMONTHDAY={pattern.month_day}")
+    day = pattern.month_day
+    if day is not None and day > _shortest_length(pattern.frequency, pattern.month):
+        parts += [f"BYMONTHDAY={_clamped_days(day)}", "BYSETPOS=-1"]
+    elif day is not None:
+        parts.append(f"BYMONTHDAY={day}")
     if pattern.frequency is Frequency.WEEKLY and pattern.first_day_of_week != 0:
         parts.append(f"WKST={WEEKDAY_CODES[pattern.first_day_of_week]}")
     if pattern.count is not None:
