@@ -185,8 +185,11 @@ def delete_property(item: Item, path: Path) -> None:
 
 
 def attachment_from_xml(el: Element) -> Attachment:
-    if local(el) != "FileAttachment":
-        raise EwsError("ErrorInvalidAttachmentType", "Only file attachments are supported.")
+    kind = local(el)
+    if kind == "ItemAttachment":
+        return _item_attachment(el)
+    if kind != "FileAttachment":
+        raise EwsError("ErrorInvalidAttachmentType", f"{kind} is not an attachment type.")
     content = text_t(el, "Content") or ""
     try:
         data = base64.b64decode(content, validate=True)
@@ -202,18 +205,54 @@ def attachment_from_xml(el: Element) -> Attachment:
     )
 
 
-def render_attachment(item: Item, att: Attachment, with_content: bool) -> Element:
-    el = t("FileAttachment")
-    el.append(t("AttachmentId", Id=att.id, RootItemId=item.id, RootItemChangeKey=item.change_key))
+def _item_attachment(el: Element) -> Attachment:
+    """An item attached to an item: stored as an item of its own, outside any folder."""
+    inner_el = next((child for child in el if local(child) in ITEM_CLASSES), None)
+    if inner_el is None:
+        raise EwsError("ErrorInvalidAttachmentType", "The item attachment carries no item.")
+    inner = Item(id="", kind=local(inner_el), folder_id="")
+    for child in inner_el:
+        set_property(inner, child)
+    return Attachment(
+        id=new_id("AAMkA"),
+        name=text_t(el, "Name") or text_value(inner, "Subject") or "item",
+        content_type="message/rfc822",
+        content=b"",
+        is_inline=parse_bool(text_t(el, "IsInline")),
+        content_id=text_t(el, "ContentId"),
+        item=inner,
+    )
+
+
+def all_attachments(item: Item) -> list[Attachment]:
+    """The item's attachments and, depth first, those of the items attached to it."""
+    out: list[Attachment] = []
+    for att in item.attachments:
+        out.append(att)
+        if att.item is not None:
+            out.extend(all_attachments(att.item))
+    return out
+
+
+def render_attachment(
+    root: Item, att: Attachment, with_content: bool, mailbox: Mailbox | None = None
+) -> Element:
+    """An attachment of `root` (or of an item attached to it); item attachments need `mailbox`
+    to render their item."""
+    el = t("ItemAttachment" if att.item is not None else "FileAttachment")
+    el.append(t("AttachmentId", Id=att.id, RootItemId=root.id, RootItemChangeKey=root.change_key))
     el.append(t("Name", att.name))
-    el.append(t("ContentType", att.content_type))
+    if att.item is None:
+        el.append(t("ContentType", att.content_type))
     if att.content_id:
         el.append(t("ContentId", att.content_id))
-    el.append(t("Size", str(len(att.content))))
+    el.append(t("Size", str(len(att.content) if att.item is None else _size(att.item))))
     el.append(t("LastModifiedTime", format_datetime(att.last_modified)))
     el.append(t("IsInline", format_bool(att.is_inline)))
-    if with_content:
+    if with_content and att.item is None:
         el.append(t("Content", base64.b64encode(att.content).decode()))
+    elif with_content and att.item is not None and mailbox is not None:
+        el.append(render_item(att.item, ALL, mailbox, attached_to=root))
     return el
 
 
@@ -228,13 +267,17 @@ def render_item(
     mailbox: Mailbox,
     computed: dict[str, Element] | None = None,
     item_id: Element | None = None,
+    attached_to: Item | None = None,
 ) -> Element:
-    """Render an item as its type's element, with the properties the shape asks for."""
+    """Render an item as its type's element, with the properties the shape asks for.
+
+    An item attached to another (`attached_to`, the root item) has neither id nor folder.
+    """
     parts: dict[str, Element] = {}
     for name, el in item.fields.items():
         if shape.wants(name):
             parts[name] = _filter_dictionary(el, shape.indexed.get(name), shape.all_properties)
-    if shape.wants("ParentFolderId"):
+    if shape.wants("ParentFolderId") and attached_to is None:
         folder = mailbox.folders[item.folder_id]
         parts["ParentFolderId"] = t("ParentFolderId", Id=folder.id, ChangeKey=folder.change_key)
     standard: dict[str, Callable[[], Element]] = {
@@ -250,13 +293,13 @@ def render_item(
     if item.attachments and shape.wants("Attachments"):
         atts = parts["Attachments"] = t("Attachments")
         for att in item.attachments:
-            atts.append(render_attachment(item, att, with_content=False))
+            atts.append(render_attachment(attached_to or item, att, with_content=False))
     for name, el in (computed or {}).items():
         if shape.wants(name):
             parts[name] = el
     root = t(item.kind)
     for name in ITEM_ELEMENT_ORDER[item.kind]:
-        if name == "ItemId":
+        if name == "ItemId" and attached_to is None:
             root.append(item_id if item_id is not None else item_id_element(item))
         elif name == "ExtendedProperty":
             for key in sorted(shape.extended & item.extended.keys()):
@@ -281,7 +324,7 @@ def _size(item: Item) -> int:
     # An estimate in the spirit of Exchange's: properties plus attachment bytes.
     mime = item.fields.get("MimeContent")
     base = len(mime.text or "") * 3 // 4 if mime is not None else 512
-    return base + sum(len(a.content) for a in item.attachments)
+    return base + sum(len(a.content) if a.item is None else _size(a.item) for a in item.attachments)
 
 
 def item_id_element(item: Item) -> Element:

@@ -7,13 +7,12 @@ import email.policy
 import email.utils
 import uuid
 from collections.abc import Callable
-from email.message import EmailMessage
 from email.parser import BytesParser
 
 from ews_simulator import calendar
 from ews_simulator.items import text_value
 from ews_simulator.store import Item, Mailbox, utcnow
-from ews_simulator.xml import T_NS, Element, format_bool, format_datetime, qn, t
+from ews_simulator.xml import Element, format_bool, format_datetime, t
 
 
 def _mailbox_element(name: str, address: str, display: str | None = None) -> Element:
@@ -34,6 +33,9 @@ def _default(item: Item, name: str, value: str) -> None:
 
 def apply_defaults(item: Item, mailbox: Mailbox) -> None:
     """Fill what Exchange fills on save; runs after create and after every update."""
+    for att in item.attachments:
+        if att.item is not None:
+            apply_defaults(att.item, mailbox)
     if item.kind == "Contact":
         _contact_defaults(item)
     elif item.kind == "Task":
@@ -118,22 +120,6 @@ def _fill_from_mime(item: Item, raw: bytes) -> None:
         content = body.get_content() if body.get_content_maintype() == "text" else ""
         kind = "HTML" if body.get_content_subtype() == "html" else "Text"
         item.fields["Body"] = t("Body", str(content), BodyType=kind)
-
-
-def generated_mime(item: Item) -> Element:
-    """MIME for a message created from properties, as Exchange synthesises it."""
-    msg = EmailMessage()
-    msg["Subject"] = text_value(item, "Subject") or ""
-    msg["Message-ID"] = text_value(item, "InternetMessageId") or ""
-    for name, header in (("From", "From"), ("ToRecipients", "To"), ("CcRecipients", "Cc")):
-        el = item.fields.get(name)
-        if el is not None:
-            addresses = [a.text for a in el.iter(qn(T_NS, "EmailAddress"))]
-            msg[header] = ", ".join(a for a in addresses if a)
-    body = item.fields.get("Body")
-    subtype = "html" if body is not None and body.get("BodyType") == "HTML" else "plain"
-    msg.set_content(body.text or "" if body is not None else "", subtype=subtype)
-    return t("MimeContent", base64.b64encode(msg.as_bytes()).decode(), CharacterSet="UTF-8")
 
 
 def _calendar_defaults(item: Item, mailbox: Mailbox) -> None:

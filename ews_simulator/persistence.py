@@ -39,6 +39,7 @@ def _item_to_json(item: Item) -> dict[str, Any]:
                 "is_inline": a.is_inline,
                 "content_id": a.content_id,
                 "last_modified": a.last_modified.isoformat(),
+                "item": _item_to_json(a.item) if a.item is not None else None,
             }
             for a in item.attachments
         ],
@@ -68,6 +69,7 @@ def _item_from_json(data: dict[str, Any]) -> Item:
                 is_inline=a["is_inline"],
                 content_id=a["content_id"],
                 last_modified=datetime.fromisoformat(a["last_modified"]),
+                item=_item_from_json(a["item"]) if a.get("item") else None,
             )
             for a in data["attachments"]
         ],

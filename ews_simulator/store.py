@@ -40,6 +40,8 @@ class Attachment:
     is_inline: bool = False
     content_id: str | None = None
     last_modified: datetime = field(default_factory=utcnow)
+    # Set on item attachments: the attached item (outside any folder, with no id of its own).
+    item: Item | None = None
 
 
 ANY_PROPERTY = frozenset({"*"})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -30,14 +30,14 @@ from email.errors import (
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import format_datetime, getaddresses, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import PurePosixPath, PureWindowsPath
 
 import nh3
 
-# The signature every OLE compound file (and so every Outlook .msg) starts with.
-_MSG_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
+from app.filings.outlook import UnreadableOutlookFile, is_outlook_msg, msg_to_mime
+
 _CONTENT_TYPE_LINE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 _BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 # A header field name, or the "From " separator line mbox exports begin with.
@@ -110,54 +110,19 @@ class ParsedEmail:
         return (*((self.sender,) if self.sender else ()), *self.to, *self.cc, *self.bcc)
 
 
-def is_outlook_msg(raw: bytes) -> bool:
-    return raw.startswith(_MSG_SIGNATURE)
-
-
 def read_email(raw: bytes, limits: MimeLimits | None = None) -> ParsedEmail:
     """An uploaded file: an Outlook .msg (told by its signature) or RFC 5322 bytes."""
     if is_outlook_msg(raw):
-        return parse_mime(msg_to_mime(raw), limits, content_sha256=_sha256(raw))
+        try:
+            converted = msg_to_mime(raw)
+        except UnreadableOutlookFile as exc:
+            raise UnreadableEmail(str(exc)) from None
+        return parse_mime(converted, limits, content_sha256=_sha256(raw))
     return parse_mime(raw, limits)
 
 
 def _sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-def msg_to_mime(raw: bytes) -> bytes:
-    """An Outlook .msg file converted to MIME by extract-msg, headers completed from its
-    properties (Outlook often keeps no transport headers for mail it composed)."""
-    # Imported on demand: extract-msg pulls in a large dependency tree.
-    import extract_msg
-    from extract_msg.msg_classes import MessageBase
-
-    try:
-        outlook = extract_msg.openMsg(raw)
-    except Exception as exc:  # noqa: BLE001 - extract-msg raises many kinds on bad input
-        raise UnreadableEmail(f"not an Outlook .msg file extract-msg can read: {exc}") from None
-    if not isinstance(outlook, MessageBase):
-        outlook.close()
-        raise UnreadableEmail(
-            f"is an Outlook {type(outlook).__name__} file, not an email (.msg of a message)"
-        )
-    try:
-        converted = outlook.asEmailMessage()
-        completions = {
-            "Subject": outlook.subject,
-            "Message-ID": outlook.messageId,
-            "From": outlook.sender,
-            "Date": format_datetime(outlook.date) if outlook.date else None,
-        }
-        for header, value in completions.items():
-            if value and not str(converted.get(header, "")).strip():
-                del converted[header]
-                converted[header] = value
-        return bytes(converted.as_bytes(policy=policy.SMTP))
-    except Exception as exc:  # noqa: BLE001 - as above: conversion of damaged files fails variously
-        raise UnreadableEmail(f"the Outlook .msg file could not be converted: {exc}") from None
-    finally:
-        outlook.close()
 
 
 def _check_bomb(raw: bytes, limits: MimeLimits) -> None:
@@ -191,12 +156,7 @@ def parse_mime(
         text = _decoded_text(text_part)
     else:
         text = html_to_text(html) if html is not None else ""
-    bodies = {id(html_part), id(text_part)}
-    attachments = tuple(
-        _attachment(part, n)
-        for n, part in enumerate(parts, start=1)
-        if id(part) not in bodies and _is_leaf(part)
-    )
+    attachments = tuple(_attachments(message, parts, html_part, text_part, limits, depth=0))
     return ParsedEmail(
         message_id=_message_id(message),
         content_sha256=content_sha256 or _sha256(raw),
@@ -210,6 +170,32 @@ def parse_mime(
         html=html,
         attachments=attachments,
     )
+
+
+def _attachments(
+    message: Message,
+    parts: Sequence[Message],
+    html_part: Message | None,
+    text_part: Message | None,
+    limits: MimeLimits,
+    depth: int,
+) -> Iterator[Attachment]:
+    """The files of an email; an attached email is one file (.eml), followed by its own files,
+    as Outlook lists them when the attached email is opened."""
+    bodies = {id(html_part), id(text_part)}
+    for number, part in enumerate(parts, start=1):
+        if id(part) in bodies or not _is_leaf(part):
+            continue
+        yield _attachment(part, number)
+        inner = _forwarded_message(part) if part.get_content_type() == "message/rfc822" else None
+        if inner is None:
+            continue
+        if depth >= limits.max_depth:
+            raise UnreadableEmail(f"nests attached emails deeper than {limits.max_depth} levels")
+        inner_parts = list(_walk(inner, limits.max_depth)) if inner.is_multipart() else [inner]
+        assert isinstance(inner, EmailMessage)
+        inner_html, inner_text = _body_parts(inner)
+        yield from _attachments(inner, inner_parts, inner_html, inner_text, limits, depth + 1)
 
 
 def _is_leaf(part: Message) -> bool:

@@ -1,10 +1,10 @@
-"""CreateAttachment, GetAttachment and DeleteAttachment (file attachments)."""
+"""CreateAttachment, GetAttachment and DeleteAttachment (file and item attachments)."""
 
 from __future__ import annotations
 
-from ews_simulator import calendar
+from ews_simulator import calendar, kinds
 from ews_simulator.ids import ATTACHMENT_ID, check_id
-from ews_simulator.items import attachment_from_xml, render_attachment
+from ews_simulator.items import all_attachments, attachment_from_xml, render_attachment
 from ews_simulator.operations.base import (
     OperationContext,
     each,
@@ -16,16 +16,20 @@ from ews_simulator.operations.base import (
 from ews_simulator.operations.items import attachment_id
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Attachment, Item, Mailbox
-from ews_simulator.xml import Element, m, t
+from ews_simulator.xml import Element, local, m, t
 
 
-def _owner(mailbox: Mailbox, att_id: str) -> tuple[Item, Attachment]:
+def _owner(mailbox: Mailbox, att_id: str) -> tuple[Item, Attachment, list[Attachment]]:
+    """The root item of an attachment, the attachment, and the list that holds it."""
     check_id(att_id, ATTACHMENT_ID)
-    _, sep, item_id = att_id.partition("_")
-    item = mailbox.find_item(item_id) if sep else None
-    for att in item.attachments if item is not None else ():
-        if att.id == att_id:
-            return item, att  # type: ignore[return-value]
+    _, _, item_id = att_id.partition("_")
+    root = mailbox.find_item(item_id)
+    holders = [root] if root is not None else []
+    holders += [att.item for att in all_attachments(root) if att.item] if root else []
+    for holder in holders:
+        for att in holder.attachments:
+            if att.id == att_id:
+                return root, att, holder.attachments  # type: ignore[return-value]
     raise EwsError("ErrorItemNotFound", "The attachment was not found.")
 
 
@@ -43,10 +47,14 @@ def create_attachment(ctx: OperationContext) -> Element:
     def one(el: Element) -> list[Element]:
         att = attachment_from_xml(el)
         att.id = attachment_id(item.id)
+        if att.item is not None:
+            for nested in all_attachments(att.item):
+                nested.id = attachment_id(item.id)
+            kinds.apply_defaults(att.item, ctx.mailbox)
         item.attachments.append(att)
         ctx.mailbox.updated(item)
         out = m("Attachments")
-        created = t("FileAttachment")
+        created = t(local(el))
         created.append(
             t("AttachmentId", Id=att.id, RootItemId=item.id, RootItemChangeKey=item.change_key)
         )
@@ -59,9 +67,9 @@ def create_attachment(ctx: OperationContext) -> Element:
 @operation("GetAttachment")
 def get_attachment(ctx: OperationContext) -> Element:
     def one(el: Element) -> list[Element]:
-        item, att = _owner(ctx.mailbox, el.get("Id") or "")
+        item, att, _ = _owner(ctx.mailbox, el.get("Id") or "")
         out = m("Attachments")
-        out.append(render_attachment(item, att, with_content=True))
+        out.append(render_attachment(item, att, with_content=True, mailbox=ctx.mailbox))
         return [out]
 
     return each("GetAttachment", required_m(ctx.body, "AttachmentIds"), one)
@@ -70,8 +78,8 @@ def get_attachment(ctx: OperationContext) -> Element:
 @operation("DeleteAttachment")
 def delete_attachment(ctx: OperationContext) -> Element:
     def one(el: Element) -> list[Element]:
-        item, att = _owner(ctx.mailbox, el.get("Id") or "")
-        item.attachments.remove(att)
+        item, att, holder = _owner(ctx.mailbox, el.get("Id") or "")
+        holder.remove(att)
         ctx.mailbox.updated(item)
         return [m("RootItemId", RootItemId=item.id, RootItemChangeKey=item.change_key)]
 

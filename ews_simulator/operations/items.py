@@ -9,11 +9,13 @@ from ews_simulator.ids import check_change_key
 from ews_simulator.items import (
     ITEM_CLASSES,
     Shape,
+    all_attachments,
     delete_property,
     item_id_element,
     render_item,
     set_property,
 )
+from ews_simulator.mime import mime_content
 from ews_simulator.operations.base import (
     OperationContext,
     each,
@@ -28,6 +30,8 @@ from ews_simulator.soap import EwsError
 from ews_simulator.store import ANY_PROPERTY, CHANGE_READ_FLAG, Item, Mailbox, new_id
 from ews_simulator.xml import Element, find_m, find_t, local, m, t
 
+# Items whose MimeContent Exchange synthesises when the client did not upload one.
+MIME_KINDS = frozenset({"Message", "Item"})
 DEFAULT_FOLDER = {
     "CalendarItem": "calendar",
     "Contact": "contacts",
@@ -38,8 +42,11 @@ DEFAULT_FOLDER = {
 
 def render(ctx: OperationContext, item: Item, shape: Shape) -> Element:
     el = render_item(item, shape, ctx.mailbox, kinds.computed(item, ctx.mailbox, shape.wants))
-    if item.kind == "Message" and shape.wants("MimeContent") and "MimeContent" not in item.fields:
-        el.insert(0, kinds.generated_mime(item))
+    if item.kind in MIME_KINDS and shape.wants("MimeContent"):
+        stored = find_t(el, "MimeContent")
+        if stored is not None:
+            el.remove(stored)
+        el.insert(0, mime_content(item))
     return el
 
 
@@ -81,7 +88,7 @@ def new_item(mailbox: Mailbox, el: Element, folder_id: str) -> Item:
     item = Item(id=new_id("AAMkI"), kind=kind, folder_id=folder_id)
     for child in el:
         set_property(item, child)
-    for att in item.attachments:
+    for att in all_attachments(item):
         att.id = attachment_id(item.id)
     kinds.apply_defaults(item, mailbox)
     return item
@@ -248,7 +255,7 @@ def copy_of(item: Item, folder_id: str) -> Item:
     for exception in new.exceptions.values():
         exception.master_id = new.id
         exception.id = calendar.occurrence_id(new.id, exception.instance_index or 0)
-    for att in new.attachments:
+    for att in all_attachments(new):
         att.id = attachment_id(new.id)
     return new
 

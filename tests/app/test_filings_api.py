@@ -177,10 +177,13 @@ def test_an_email_the_user_sent_is_email_out(
     (result,) = filed(client, headers, ["forwarded.eml"], [{"entity": "person", "id": carl}])
     comm = db.get(Communication, result["communication_id"])
     assert comm is not None and comm.comm_action == "EmailOut"
-    attachment = db.scalars(
-        select(Library).where(Library.libr_communicationid == comm.comm_communicationid)
-    ).one()
-    assert attachment.libr_filename == "Contract draft.eml"
+    files = db.scalars(
+        select(Library.libr_filename).where(
+            Library.libr_communicationid == comm.comm_communicationid
+        )
+    ).all()
+    # The forwarded email is filed whole, and its own attachment as a file of its own.
+    assert sorted(files) == ["Contract draft.eml", "contract.pdf"]
 
 
 def test_html_is_stored_sanitized(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from app.filings.mime import (
     parse_mime,
     read_email,
 )
+from app.filings.outlook import wrap_embedded_emails
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 
@@ -62,15 +64,37 @@ def test_inline_image_is_an_attachment_the_html_refers_to_by_cid() -> None:
     assert logo.content.startswith(b"\x89PNG")
 
 
-def test_forwarded_message_is_kept_whole_as_an_eml_attachment() -> None:
+def test_forwarded_message_is_kept_whole_as_an_eml_followed_by_its_own_files() -> None:
     email = corpus("forwarded.eml")
     assert email.text.strip() == "Carl, see the message below."
-    (forwarded,) = email.attachments
+    forwarded, its_pdf = email.attachments
+    assert its_pdf.filename == "contract.pdf"
+    assert its_pdf.content.startswith(b"%PDF")
     assert forwarded.filename == "Contract draft.eml"
     assert forwarded.content_type == "message/rfc822"
     inner = read_email(forwarded.content)
     assert inner.message_id == "<inner-0003@fabrikam.example>"
     assert [a.filename for a in inner.attachments] == ["contract.pdf"]
+
+
+def test_an_email_embedded_in_an_outlook_msg_files_its_own_attachments() -> None:
+    # extract-msg converts a .msg with an attached email into this shape: the attached email's
+    # MIME sits among the parent's parts, not wrapped as message/rfc822.
+    embedded = EmailMessage()
+    embedded["From"] = "legal@fabrikam.example"
+    embedded["Subject"] = "Contract draft"
+    embedded.set_content("The draft is attached.")
+    embedded.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="c.pdf")
+    outer = EmailMessage()
+    outer["From"] = "jane@example.com"
+    outer["Subject"] = "Fwd: Contract draft"
+    outer.set_content("See below.")
+    outer.add_attachment(b"a,b", maintype="text", subtype="csv", filename="prices.csv")
+    outer.attach(embedded)
+    wrap_embedded_emails(outer)
+    email = parse_mime(outer.as_bytes())
+    assert [a.filename for a in email.attachments] == ["prices.csv", "Contract draft.eml", "c.pdf"]
+    assert email.text.strip() == "See below."
 
 
 def test_encoded_headers_in_several_charsets_are_decoded() -> None:

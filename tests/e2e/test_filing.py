@@ -7,7 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Message, Version
+from exchangelib import (
+    DELEGATE,
+    Account,
+    Build,
+    Configuration,
+    Credentials,
+    FileAttachment,
+    ItemAttachment,
+    Message,
+    Version,
+)
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -112,6 +122,38 @@ def test_filing_by_item_id_files_and_marks_the_emails_in_exchange(
     assert counts(db) == before
     (item,) = mailbox.outlook.fetch(ids=[(received, None)], only_fields=["categories"])
     assert item.categories == [FILED_CATEGORY]
+
+
+def test_an_attached_email_files_its_own_attachments_too(
+    api: TestClient, headers: dict[str, str], mailbox: Mailbox
+) -> None:
+    db = mailbox.db
+    anna = crm_records.person(db, "Anna", "Berg", email="anna.berg@northwind.example")
+    db.commit()
+    # Built from properties, so the simulator synthesises its MIME as Exchange does.
+    inner = Message(subject="Signed offer", body="The scan.")
+    inner.attach(FileAttachment(name="scan.png", content=b"\x89PNG", content_type="image/png"))
+    message = Message(
+        account=mailbox.outlook,
+        folder=mailbox.outlook.inbox,
+        subject="Contract and offer",
+        body="Both attached.",
+        to_recipients=["anna.berg@northwind.example"],
+    )
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    message.attach(FileAttachment(name="contract.pdf", content=pdf, content_type="application/pdf"))
+    message.attach(ItemAttachment(name="Signed offer", item=inner))
+    message.save()
+
+    response = file_items(api, headers, [str(message.id)], [{"entity": "person", "id": anna}])
+    assert response.status_code == 200, response.text
+    (filed,) = response.json()
+    files = db.scalars(
+        select(Library.libr_filename).where(
+            Library.libr_communicationid == filed["communication_id"]
+        )
+    ).all()
+    assert {"contract.pdf", "scan.png"} <= set(files)
 
 
 def test_existing_categories_are_kept(
