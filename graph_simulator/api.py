@@ -48,7 +48,7 @@ class GraphApi:
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         endpoint = f"{self.base_url}/{tenant}/oauth2/v2.0/token"
         try:
-            return Response(200, self.authority.issue(form, endpoint))
+            return Response(200, self.authority.issue(form, endpoint, self.base_url))
         except auth.TokenError as e:
             return Response(e.status, e.body())
 

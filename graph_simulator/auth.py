@@ -78,7 +78,8 @@ class Authority:
         self._lock = threading.Lock()
         self.issued = 0
 
-    def issue(self, form: dict[str, str], token_endpoint: str) -> dict[str, Any]:
+    def issue(self, form: dict[str, str], token_endpoint: str, base_url: str) -> dict[str, Any]:
+        """A token for the client; Graph's audience or this simulator's own is accepted."""
         if form.get("grant_type") != "client_credentials":
             raise TokenError(
                 400, "unsupported_grant_type", "AADSTS70003: only client_credentials is served."
@@ -88,8 +89,8 @@ class Authority:
             raise TokenError(
                 400, "unauthorized_client", f"AADSTS700016: application {client_id!r} not found."
             )
-        scope = form.get("scope", "")
-        if f"{self.graph_audience}/.default" not in scope.split():
+        scopes = set(form.get("scope", "").split())
+        if not scopes & {f"{self.graph_audience}/.default", f"{base_url}/.default"}:
             raise TokenError(
                 400,
                 "invalid_scope",

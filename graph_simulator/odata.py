@@ -1,7 +1,7 @@
 """Requests, responses, errors and the OData query options crmsync uses.
 
 Served query forms: `$select`, `$top`, `$expand=singleValueExtendedProperties($filter=id eq
-'…')` and `$expand=linkedResources`, and `$filter` as `name eq 'literal'` or
+'…' or id eq '…')` and `$expand=linkedResources`, and `$filter` as `name eq 'literal'` or
 `singleValueExtendedProperties/any(ep: ep/id eq '…' and ep/value eq '…')`. Anything else in a
 `$filter` is refused with 400, as Graph refuses what it cannot evaluate, rather than ignored.
 """
@@ -24,7 +24,7 @@ _ANY = re.compile(
     rf"(?:\s+and\s+\1/value\s+eq\s+{_LITERAL})?\s*\)\s*$",
     re.IGNORECASE,
 )
-_EXPAND_FILTER = re.compile(rf"^\$filter=\s*id\s+eq\s+{_LITERAL}\s*$", re.IGNORECASE)
+_ID_EQ = re.compile(rf"^\s*id\s+eq\s+{_LITERAL}\s*$", re.IGNORECASE)
 
 
 class GraphError(Exception):
@@ -151,10 +151,7 @@ class Shape:
                 if not options:
                     expand_properties = frozenset()
                     continue
-                match = _EXPAND_FILTER.match(options)
-                if not match:
-                    raise bad_request(f"Unsupported $expand option: {options!r}.")
-                expand_properties = frozenset({_unquote(match.group(1)).lower()})
+                expand_properties = _expanded_ids(options)
             elif name == "linkedResources":
                 linked = True
             else:
@@ -177,6 +174,15 @@ class Shape:
         if self.expand_linked_resources:
             shown["linkedResources"] = list(full.get("linkedResources", []))
         return shown
+
+
+def _expanded_ids(options: str) -> frozenset[str]:
+    """The ids of `$filter=id eq 'a' or id eq 'b'`, lower-cased."""
+    name, _, expression = options.partition("=")
+    matches = [_ID_EQ.match(p) for p in re.split(r"\s+or\s+", expression)]
+    if name.strip().lower() != "$filter" or not all(matches):
+        raise bad_request(f"Unsupported $expand option: {options!r}.")
+    return frozenset(_unquote(m.group(1)).lower() for m in matches if m)
 
 
 def item_filter(expression: str | None) -> Callable[[dict[str, Any]], bool]:

@@ -28,7 +28,7 @@ from app.filings.mailbox import (
 from app.kit.errors import AppError, InvalidInput
 from app.users.connection import MailboxConnection
 from workers.connectors.ews.connection import classify, open_account
-from workers.connectors.ews.properties import CRMSYNC_PROPERTY_SET
+from workers.connectors.tag import CRMSYNC_PROPERTY_SET
 
 
 class FiledCommunicationId(ExtendedProperty):  # type: ignore[misc]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from exchangelib import CalendarItem, Contact, Task
 from exchangelib.extended_properties import ExtendedProperty
 
-# crmsync's own property set: every item crmsync creates carries the CRM id it was made from,
-# so that a run killed between creating an item and saving its link finds it again.
-CRMSYNC_PROPERTY_SET = "6f0e1c5a-4b0a-4f43-9d1d-3c2b7a9e5c11"
+from workers.connectors.tag import CRMSYNC_PROPERTY_SET, TAG_PROPERTY_NAME
 
 
 class CrmsyncTag(ExtendedProperty):  # type: ignore[misc]
+    """crmsync's CRM id: a run killed between creating an item and saving its link finds it."""
+
     property_set_id = CRMSYNC_PROPERTY_SET
-    property_name = "crmsync-crm-id"
+    property_name = TAG_PROPERTY_NAME
     property_type = "String"
 
 
