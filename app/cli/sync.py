@@ -12,7 +12,7 @@ from app.cli.common import fail
 def sync(user: Annotated[str, typer.Option("--user", help="the CRM logon to synchronize")]) -> None:
     """Synchronize one user in this process, to the end, and print the run's summary."""
     from app.db import unit_of_work
-    from app.models.sync import RunStatus
+    from app.kit.sync_terms import RunStatus
     from app.users import repository
     from workers.locks import user_lock
     from workers.sync.runner import RunRequest, run_user_sync

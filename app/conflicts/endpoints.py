@@ -8,9 +8,9 @@ from app.conflicts import service
 from app.conflicts.schemas import ConflictRead, ConflictResolve
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
+from app.kit.sync_terms import SyncEntity
 from app.models.sync import ConflictStatus
 from app.runs.schemas import RunQueued
-from app.sync_settings.schemas import SyncEntity
 
 router = APIRouter(tags=["conflicts"])
 

@@ -5,8 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from app.kit.sync_terms import SyncEntity
 from app.models.sync import ConflictStatus
-from app.sync_settings.schemas import SyncEntity
 
 
 class ConflictSide(StrEnum):

@@ -15,10 +15,10 @@ from app.kit import tagged_json
 from app.kit.clock import utc_now
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
+from app.kit.sync_terms import SyncEntity
 from app.models.sync import ConflictStatus, FolderState, SyncConflict
 from app.runs import service as runs_service
 from app.runs.schemas import RunQueued
-from app.sync_settings.schemas import SyncEntity
 
 # SyncConflict.decided_by of a resolution through the API (the engine's Decider.ADMIN).
 DECIDED_BY_ADMIN = "admin"

@@ -8,7 +8,7 @@ from app.deps import AdminPrincipal, DbSession
 from app.exclusions import service
 from app.exclusions.schemas import ExclusionCreate, ExclusionRule
 from app.kit.pagination import Page, PageRequest, page_request
-from app.sync_settings.schemas import SyncEntity
+from app.kit.sync_terms import SyncEntity
 
 router = APIRouter(prefix="/exclusions", tags=["exclusions"])
 

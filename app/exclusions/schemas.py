@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from app.kit.sync_terms import SyncEntity
 from app.models.crm import Communication, Person
-from app.sync_settings.schemas import SyncEntity
 
 
 class ExclusionOperator(StrEnum):

@@ -11,8 +11,8 @@ from app.exclusions import repository
 from app.exclusions.schemas import ExclusionCreate, ExclusionOperator, ExclusionRule
 from app.kit.errors import NotFound
 from app.kit.pagination import Page, PageRequest, make_page
+from app.kit.sync_terms import SyncEntity
 from app.models.config import Exclusion
-from app.sync_settings.schemas import SyncEntity
 
 
 def to_rule(row: Exclusion) -> ExclusionRule:

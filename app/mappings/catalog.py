@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.sync_settings.schemas import SyncEntity
+from app.kit.sync_terms import SyncEntity
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import AdminPrincipal, DbSession
+from app.kit.sync_terms import SyncEntity
 from app.mappings import service
 from app.mappings.schemas import FieldMapping, TaskStatusMapping
-from app.sync_settings.schemas import SyncEntity
 
 router = APIRouter(prefix="/mappings", tags=["mappings"])
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.kit.errors import InvalidInput
+from app.kit.sync_terms import SyncEntity
 from app.mappings import repository
 from app.mappings.catalog import FIELDS
 from app.mappings.schemas import (
@@ -17,7 +18,6 @@ from app.mappings.schemas import (
     TaskStatusMapping,
 )
 from app.models.config import MappingDocument
-from app.sync_settings.schemas import SyncEntity
 
 TASK_STATUS = "task-status"
 

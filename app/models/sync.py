@@ -21,6 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kit.clock import utc_now
+
+# Re-exported: the run records' enums are defined once, beside the sync core's words.
+from app.kit.sync_terms import EntryLevel as EntryLevel
+from app.kit.sync_terms import RunStatus as RunStatus
 from app.models.base import ServiceTable, StrEnumType, UtcDateTime, utc_timestamp_column
 
 if TYPE_CHECKING:
@@ -89,15 +93,6 @@ class SettingsScope(ServiceTable):
     )
 
 
-class RunStatus(StrEnum):
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    SUCCESS = "Success"
-    SUCCESS_WITH_ERRORS = "Success with errors"
-    FAILED = "Failed"
-    INTERRUPTED = "Interrupted"
-
-
 class SyncRun(ServiceTable):
     __tablename__ = "crmsync_sync_run"
 
@@ -121,13 +116,6 @@ class SyncRun(ServiceTable):
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Requests sent to Exchange during the run (every pass, every entity).
     ews_requests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-
-class EntryLevel(StrEnum):
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
 
 
 class RunEntry(ServiceTable):

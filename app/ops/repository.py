@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models.sync import Alert, RunStatus, SyncRun, SyncUser
+from app.kit.sync_terms import RunStatus
+from app.models.sync import Alert, SyncRun, SyncUser
 
 
 @dataclass(frozen=True)

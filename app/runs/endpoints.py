@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.deps import CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
-from app.models.sync import EntryLevel, RunStatus
+from app.kit.sync_terms import EntryLevel, RunStatus
 from app.runs import service
 from app.runs.schemas import EntryRead, RunRead
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models.sync import EntryLevel, RunEntry, RunStatus, SyncRun
+from app.kit.sync_terms import EntryLevel, RunStatus
+from app.models.sync import RunEntry, SyncRun
 
 
 def get_run(db: Session, run_id: int) -> SyncRun | None:

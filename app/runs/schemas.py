@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.models.sync import EntryLevel, RunStatus
+from app.kit.sync_terms import EntryLevel, RunStatus
 
 
 class RunRead(BaseModel):

@@ -12,7 +12,8 @@ from app.kit import jobs
 from app.kit.clock import utc_now
 from app.kit.errors import NotFound
 from app.kit.pagination import Page, PageRequest, make_page
-from app.models.sync import EntryLevel, RunEntry, RunStatus, SyncRun
+from app.kit.sync_terms import EntryLevel, RunStatus
+from app.models.sync import RunEntry, SyncRun
 from app.runs import repository
 from app.runs.schemas import EntryRead, RunRead
 

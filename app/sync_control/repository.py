@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.kit.sync_terms import EntryLevel
 from app.models.sync import (
     Alert,
     ConflictStatus,
-    EntryLevel,
     FolderState,
     RunEntry,
     SyncConflict,

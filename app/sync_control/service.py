@@ -11,7 +11,8 @@ from app.auth.service import Principal
 from app.kit.clock import utc_now
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
-from app.models.sync import Alert, RunEntry, RunStatus, SkippedItem, SyncUser
+from app.kit.sync_terms import RunStatus
+from app.models.sync import Alert, RunEntry, SkippedItem, SyncUser
 from app.runs import service as runs_service
 from app.runs.schemas import EntryRead, RunQueued
 from app.sync_control import repository

@@ -6,23 +6,14 @@ value.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.sync_policy import ConflictPolicy, Direction, OutlookDeleteMode
-from app.models.sync import EntryLevel
+from app.kit.sync_terms import EntryLevel
+from app.kit.sync_terms import SyncEntity as SyncEntity  # the settings API's path words
 from app.users.schemas import TimeZoneName
-
-
-class SyncEntity(StrEnum):
-    """The kinds of items synchronized; also the `{entity}` path parameter of the config API."""
-
-    CONTACTS = "contacts"
-    APPOINTMENTS = "appointments"
-    TASKS = "tasks"
-
 
 IntervalMinutes = Annotated[int, Field(ge=1, le=1440)]
 FirstSyncDays = Annotated[int, Field(ge=0, le=365)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import AdminPrincipal, DbSession
-from app.sync_settings.schemas import SyncEntity
+from app.kit.sync_terms import SyncEntity
 from app.templates import service
 from app.templates.schemas import TemplateRead, TemplateWrite
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.sync_settings.schemas import SyncEntity
+from app.kit.sync_terms import SyncEntity
 
 TEMPLATE_SOURCE_LIMIT = 20_000
 

@@ -22,8 +22,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.orm import Session
 
 from app.kit.errors import InvalidInput, NotFound
+from app.kit.sync_terms import SyncEntity
 from app.models.config import DetailsTemplate
-from app.sync_settings.schemas import SyncEntity
 from app.templates import repository
 from app.templates.schemas import (
     CaseDetails,

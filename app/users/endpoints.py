@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.db import Database, commit, unit_of_work
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
-from app.models.sync import RunStatus
+from app.kit.sync_terms import RunStatus
 from app.runs import repository as runs_repository
 from app.runs import service as runs_service
 from app.runs.schemas import RunQueued, RunRead

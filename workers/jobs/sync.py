@@ -9,7 +9,7 @@ from app.config import get_settings
 from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.kit.jobs import DEFAULT_EXPIRY_SECONDS
-from app.models.sync import RunStatus
+from app.kit.sync_terms import RunStatus
 from app.sync_control.service import purge_old_logs
 from workers.celery_app import app
 from workers.locks import user_lock

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.kit.clock import utc_now
-from app.models.sync import RunStatus, SyncRun
+from app.kit.sync_terms import RunStatus
+from app.models.sync import SyncRun
 
 ABANDONED_MESSAGE = "its worker stopped before the run finished"
 

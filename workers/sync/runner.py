@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.db import get_database, unit_of_work
 from app.kit.clock import crm_now
-from app.models.sync import EntryLevel, FolderState, RunEntry, RunStatus, SkippedItem, SyncRun
+from app.kit.sync_terms import EntryLevel, RunStatus
+from app.models.sync import FolderState, RunEntry, SkippedItem, SyncRun
 from app.runs.schemas import RunRead
 from app.runs.service import to_read
 from app.sync_control import service as sync_control

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.exclusions.schemas import ExclusionRule
 from app.exclusions.service import list_rules
+from app.kit.sync_terms import SyncEntity
 from app.mappings.service import get_mapping, get_task_status_mapping
 from app.models.crm import FLAG_SET, Communication
 from app.models.sync import SyncUser
-from app.sync_settings.schemas import EffectiveSettings, SyncEntity
+from app.sync_settings.schemas import EffectiveSettings
 from app.templates.schemas import DetailsContext
 from app.templates.service import details_renderer
 from workers.connectors.ews.calendar import CalendarCodec, CalendarGateway
@@ -37,10 +38,10 @@ from workers.sync.core.planner import (
     CrmItem,
     Direction,
     EntityPolicy,
-    MatchKeys,
     OutlookDeleteMode,
     RemoteItem,
 )
+from workers.sync.core.policy import MatchKeys
 from workers.sync.core.records import Record
 from workers.sync.core.values import ItemMapping, email, text
 from workers.sync.tasks import mapping as tasks

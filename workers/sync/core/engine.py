@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 # The run statuses are the recorded runs' own (an executor never yields Queued or Running).
-from app.models.sync import RunStatus
+from app.kit.sync_terms import RunStatus
 from workers.sync.core.planner import (
     Applied,
     ConflictRecord,

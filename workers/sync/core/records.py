@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeAlias
 
@@ -42,3 +43,31 @@ def record_hash(record: Record) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A synchronized pair as stored between runs."""
+
+    crm_id: str
+    remote_id: str
+    change_key: str | None
+    base: Record  # values last synchronized to both sides: the base of the three-way merge
+    pending: Record = field(default_factory=dict)  # admin-chosen values, written to both sides
+    held: bool = False  # an unresolved review conflict: left untouched until resolved
+
+
+@dataclass(frozen=True)
+class CrmItem:
+    crm_id: str
+    record: Record
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    remote_id: str
+    change_key: str | None
+    record: Record
+    modified: datetime
+    tag: str | None = None  # the crm_id crmsync stamped on an item it created

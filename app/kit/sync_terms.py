@@ -1,0 +1,36 @@
+"""The words of synchronization shared by the models, the API and the sync core.
+
+Pure enums, so the sync core (workers/sync/core) can speak them without importing the ORM.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SyncEntity(StrEnum):
+    """The kinds of items synchronized; also the `{entity}` path parameter of the config API."""
+
+    CONTACTS = "contacts"
+    APPOINTMENTS = "appointments"
+    TASKS = "tasks"
+
+
+class RunStatus(StrEnum):
+    """A recorded run's status; a sync pass or an entity ends in one of the last four."""
+
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    SUCCESS = "Success"
+    SUCCESS_WITH_ERRORS = "Success with errors"
+    FAILED = "Failed"
+    INTERRUPTED = "Interrupted"
+
+
+class EntryLevel(StrEnum):
+    """The level of a run's log entry, and the threshold a user's log level setting sets."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
