@@ -9,15 +9,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
-from exchangelib.indexed_properties import EmailAddress
-
 from app.crm.people import PersonWriter, flag_person
 from app.db import unit_of_work
 from app.models.crm import Company, Person
 from app.users import service as users_service
+from app.users.connection import MailboxConnection
 from app.users.schemas import SyncUserCreate
+from app.users.service import connection_for
 from ews_simulator.testing import SimulatorServer
+from workers.connectors.ews.demo import count_contacts, edit_a_contact
 from workers.connectors.ews.properties import register
 from workers.sync.runner import RunRequest, run_user_sync
 from workers.sync.summary import describe_run
@@ -71,17 +71,12 @@ def _point_user_at(user_id: int, ews_url: str) -> None:
         users_service.get_existing(db, user_id).ews_url = ews_url
 
 
-def _outlook(sim: SimulatorServer) -> Account:
-    config = Configuration(
-        service_endpoint=sim.ews_url,
-        credentials=Credentials(DEMO_MAILBOX, "demo"),
-        auth_type="basic",
-        version=Version(build=Build(15, 1, 2507, 6)),
-    )
-    return Account(DEMO_MAILBOX, config=config, autodiscover=False, access_type=DELEGATE)
+def _connection(user_id: int) -> MailboxConnection:
+    with unit_of_work() as db:
+        return connection_for(users_service.get_existing(db, user_id))
 
 
-def _change_both_sides(user_id: int, outlook: Account, say: Callable[[str], None]) -> None:
+def _change_both_sides(user_id: int, say: Callable[[str], None]) -> None:
     with unit_of_work() as db:
         person = db.query(Person).order_by(Person.pers_personid).first()
         assert person is not None
@@ -89,13 +84,8 @@ def _change_both_sides(user_id: int, outlook: Account, say: Callable[[str], None
             person, {"pers_title": "Chief Scientist"}
         )
         say(f"  in the CRM: {person.pers_firstname} {person.pers_lastname} is now Chief Scientist")
-    contact = next(iter(outlook.contacts.filter(surname__contains="Meyer")), None) or next(
-        iter(outlook.contacts.all())
-    )
-    contact.job_title = "Head of Purchasing"
-    contact.email_addresses = [EmailAddress(email="purchasing@example.org", label="EmailAddress1")]
-    contact.save(update_fields=["job_title", "email_addresses"])
-    say(f"  in Outlook: {contact.display_name} is now Head of Purchasing, new email address")
+    name = edit_a_contact(_connection(user_id))
+    say(f"  in Outlook: {name} is now Head of Purchasing, new email address")
 
 
 def run_demo(say: Callable[[str], None], people: int = 25, outlook_contacts: int = 10) -> bool:
@@ -112,8 +102,7 @@ def run_demo(say: Callable[[str], None], people: int = 25, outlook_contacts: int
         say(describe_run(first))
 
         say("\nChanges on both sides:")
-        outlook = _outlook(sim)
-        _change_both_sides(user_id, outlook, say)
+        _change_both_sides(user_id, say)
 
         sim.clear_stats()
         say("\nIncremental synchronization:")
@@ -122,5 +111,5 @@ def run_demo(say: Callable[[str], None], people: int = 25, outlook_contacts: int
         requests = sim.stats()["requests"]
         say(f"  EWS requests: {sum(requests.values())} ({', '.join(sorted(requests))})")
 
-        say(f"\nThe mailbox now holds {len(list(outlook.contacts.all()))} contacts.")
+        say(f"\nThe mailbox now holds {count_contacts(_connection(user_id))} contacts.")
     return all(run.status.value.startswith("Success") for run in (first, second))

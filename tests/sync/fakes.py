@@ -1,8 +1,8 @@
-"""In-memory fakes of both sides, and a small runner playing the part of workers/sync/runner.
+"""In-memory fakes of the sync core's ports, and a world that runs the production `sync_pass`.
 
-The CRM and the link store share one transaction (`FakeDatabase`): writes are staged in
-`working` and reach `committed` on commit; a simulated crash throws the staging away. Exchange
-writes are immediate, as in real life.
+The CRM, the link store and the checkpoint share one transaction (`FakeDatabase`): writes are
+staged in `working` and reach `committed` on commit; a simulated crash throws the staging away.
+Exchange writes are immediate, as in real life.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from workers.sync.core.engine import ExecutionResult, RemoteCreated, RunStatus, execute_plan
+from workers.sync.core.engine import ExecutionResult, RemoteCreated
+from workers.sync.core.journal import Journal
 from workers.sync.core.planner import (
     ConflictRecord,
     CreateInOutlook,
@@ -26,9 +27,9 @@ from workers.sync.core.planner import (
     RemoteItem,
     UpdateOutlook,
     Value,
-    items_to_fetch,
-    plan_sync,
 )
+from workers.sync.core.ports import Checkpoint, CrmListing, MailboxListing
+from workers.sync.core.sync_pass import PassResult, sync_pass
 
 EPOCH = datetime(2024, 1, 1, 9, 0)
 
@@ -93,6 +94,9 @@ class DbState:
     overwrites: list[Overwrite] = field(default_factory=list)
     seq: int = 0
     next_id: int = 0
+    # The checkpoint
+    crm_mark: datetime | None = None
+    exchange_state: str | None = None
 
     def copy(self) -> DbState:
         # Links and conflicts are immutable; only rows need copying (deepcopy is far slower).
@@ -104,6 +108,8 @@ class DbState:
             list(self.overwrites),
             self.seq,
             self.next_id,
+            self.crm_mark,
+            self.exchange_state,
         )
 
 
@@ -189,7 +195,15 @@ class FakeCrm:
         self._touch(row)
         self.db.commit()
 
-    # Listings (the runner's reads)
+    # CrmSide: reads
+    def list_changes(self, watermark: datetime | None, linked_ids: set[str]) -> CrmListing:
+        changes, _ = self.listing(watermark)
+        return CrmListing(changes, complete=watermark is None)
+
+    def fetch(self, crm_ids: Sequence[str]) -> dict[str, CrmItem | None]:
+        return {crm_id: self.item(crm_id) for crm_id in crm_ids}
+
+    # Listings
     def live_ids(self) -> list[str]:
         return sorted(i for i, row in self.db.committed.rows.items() if row.live)
 
@@ -199,14 +213,16 @@ class FakeCrm:
             return None
         return CrmItem(crm_id, dict(row.record), row.modified)
 
-    def listing(self, since: int | None, overlap: int = 2) -> tuple[dict[str, CrmItem | None], int]:
+    def listing(
+        self, since: datetime | None, overlap: timedelta = timedelta(minutes=2)
+    ) -> tuple[dict[str, CrmItem | None], datetime]:
         """Changes since a watermark (with overlap, like the real one), or all live items."""
         rows = self.db.committed.rows
         if since is None:
             ids = self.live_ids()
         else:
-            ids = sorted(i for i, row in rows.items() if row.seq > since - overlap)
-        return {i: self.item(i) for i in ids}, self.db.committed.seq
+            ids = sorted(i for i, row in rows.items() if row.modified > since - overlap)
+        return {i: self.item(i) for i in ids}, self.clock.now()
 
 
 @dataclass
@@ -248,7 +264,16 @@ class FakeExchange:
         item = self.items[remote_id]
         return RemoteItem(remote_id, item.change_key, dict(item.record), item.modified, item.tag)
 
-    # RemoteSide
+    # MailboxFolder
+    def list_changes(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
+        changes, state = self.listing(None if sync_state is None else int(sync_state))
+        return MailboxListing(changes, str(state), complete=sync_state is None)
+
+    def fetch(
+        self, remote_ids: Sequence[str], bases: Mapping[str, Record]
+    ) -> dict[str, RemoteItem | None]:
+        return {remote_id: self.item(remote_id) for remote_id in remote_ids}
+
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
         self.requests += 1
         self.faults.tick("find by tags")
@@ -349,6 +374,9 @@ class FakeLinkStore:
         self.db = db
         self.faults = faults
 
+    def states(self) -> list[LinkState]:
+        return list(self.db.working.links.values())
+
     def save(self, previous: LinkState | None, current: LinkState) -> None:
         links = self.db.working.links
         if previous is not None:
@@ -366,17 +394,60 @@ class FakeLinkStore:
         self.faults.tick("commit")
         self.db.commit()
 
+    def discard(self) -> None:
+        self.db.discard()
+
+
+@dataclass
+class FakeCheckpoint:
+    """The checkpoint (CheckpointStore), in the transaction shared with FakeCrm.
+
+    The world sets what the next pass starts from: a full listing of a side (as after a lost
+    state) and an administrator's confirmation of withheld deletions.
+    """
+
+    db: FakeDatabase
+    crm_full: bool = False
+    exchange_full: bool = False
+    deletions_confirmed: bool = False
+
+    def load(self) -> Checkpoint:
+        state = self.db.working
+        return Checkpoint(
+            None if self.exchange_full else state.exchange_state,
+            None if self.crm_full else state.crm_mark,
+            self.deletions_confirmed,
+        )
+
+    def advance(self, sync_state: str | None, crm_watermark: datetime) -> None:
+        self.db.working.exchange_state = sync_state
+        self.db.working.crm_mark = crm_watermark
+
+
+class AllChangesTakePart:
+    """The entity rules (EntityRules) of a world: its policy; no item is left alone."""
+
+    def __init__(self, policy: EntityPolicy) -> None:
+        self.base_policy = policy
+
+    def policy(self, *, deletions_confirmed: bool) -> EntityPolicy:
+        return replace(self.base_policy, deletions_confirmed=deletions_confirmed)
+
+    def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
+        return None
+
 
 @dataclass
 class RunOutcome:
-    plan: Plan
+    plan: Plan | None  # None: the process crashed before the plan was made
     result: ExecutionResult | None  # None: the process crashed
     links_before: dict[str, LinkState]
     overwrites: list[Overwrite]
 
 
 class World:
-    """Both sides, the link store and the runner's stored sync state for one user/entity."""
+    """Both sides, the link store and the checkpoint of one user/entity, synchronized by the
+    production `sync_pass`."""
 
     def __init__(self, policy: EntityPolicy, seed: int = 0) -> None:
         self.policy = policy
@@ -386,18 +457,25 @@ class World:
         self.crm = FakeCrm(self.db, self.clock, self.faults)
         self.exchange = FakeExchange(self.clock, self.faults)
         self.store = FakeLinkStore(self.db, self.faults)
-        self.crm_mark: int | None = None
-        self.exchange_state: int | None = None
+        self.checkpoint = FakeCheckpoint(self.db)
 
     @property
     def links(self) -> dict[str, LinkState]:
         return self.db.committed.links
 
+    @property
+    def crm_mark(self) -> datetime | None:
+        return self.db.committed.crm_mark
+
+    @property
+    def exchange_state(self) -> str | None:
+        return self.db.committed.exchange_state
+
     def reset_state(self) -> None:
         """Lose every link and sync state (e.g. a restored database): the next run matches."""
         self.db.working.links.clear()
+        self.db.working.crm_mark = self.db.working.exchange_state = None
         self.db.commit()
-        self.crm_mark = self.exchange_state = None
 
     def run(
         self,
@@ -408,27 +486,10 @@ class World:
         fail_rate: float = 0.0,
         crash_after: int | None = None,
     ) -> RunOutcome:
+        """One pass; a crash, or a failure past the executor (the last commit), loses it."""
         links = dict(self.links)
-        crm_changes, crm_mark = self.crm.listing(None if crm_full else self.crm_mark)
-        remote_changes, exchange_state = self.exchange.listing(
-            None if exchange_full else self.exchange_state
-        )
-        crm_complete = crm_full or self.crm_mark is None
-        remote_complete = exchange_full or self.exchange_state is None
-        fetch = items_to_fetch(links.values())
-        for crm_id in fetch.crm_ids - crm_changes.keys():
-            crm_changes[crm_id] = self.crm.item(crm_id)
-        for remote_id in fetch.remote_ids - remote_changes.keys():
-            remote_changes[remote_id] = self.exchange.item(remote_id)
-        policy = replace(self.policy, deletions_confirmed=confirm_deletions)
-        plan = plan_sync(
-            links.values(),
-            crm_changes,
-            remote_changes,
-            policy,
-            crm_complete=crm_complete,
-            remote_complete=remote_complete,
-        )
+        self.checkpoint.crm_full, self.checkpoint.exchange_full = crm_full, exchange_full
+        self.checkpoint.deletions_confirmed = confirm_deletions
         self.faults.fail_rate, self.faults.crash_after, self.faults.operations = (
             fail_rate,
             crash_after,
@@ -437,16 +498,22 @@ class World:
         exchange_writes = len(self.exchange.overwrites)
         self.db.working.overwrites.clear()
         self.db.committed.overwrites.clear()
-        result: ExecutionResult | None = None
+        result: PassResult | None = None
         try:
-            result = execute_plan(plan, self.crm, self.exchange, self.store)
-        except Crash:
-            pass
+            result = sync_pass(
+                crm=self.crm,
+                mailbox=self.exchange,
+                links=self.store,
+                checkpoint=self.checkpoint,
+                entity=AllChangesTakePart(self.policy),
+                journal=Journal(),
+                crm_clock=self.clock.now,
+            )
+        except (Crash, SideError):
+            self.db.discard()
         finally:
             self.faults.fail_rate, self.faults.crash_after = 0.0, None
-        if result is None or result.status is RunStatus.FAILED:
-            self.db.discard()
         overwrites = self.db.committed.overwrites + self.exchange.overwrites[exchange_writes:]
-        if result is not None and result.may_advance_sync_state:
-            self.crm_mark, self.exchange_state = crm_mark, exchange_state
-        return RunOutcome(plan, result, links, overwrites)
+        if result is None:
+            return RunOutcome(None, None, links, overwrites)
+        return RunOutcome(result.plan, result.execution, links, overwrites)

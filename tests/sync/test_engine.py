@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from tests.sync.fakes import Crash, FakeExchange, SideError, World
 from workers.sync.core.engine import (
     ActionKind,
+    EntryLevel,
     ExecutionResult,
-    LogLevel,
     Outcome,
     RemoteCreated,
     RunStatus,
@@ -83,7 +83,7 @@ def test_one_failed_item_is_logged_while_the_others_go_on_and_are_retried_later(
     assert result.status is RunStatus.SUCCESS_WITH_ERRORS
     assert not result.may_advance_sync_state
     assert set(target.links) == {"c1", "c3"}
-    [error] = [entry for entry in result.journal.entries if entry.level is LogLevel.ERROR]
+    [error] = [entry for entry in result.journal.entries if entry.level is EntryLevel.ERROR]
     assert (error.crm_id, error.action) == ("c2", ActionKind.CREATE_IN_OUTLOOK)
     assert result.journal.counts[Direction.CRM_TO_OUTLOOK, Outcome.ERRORS] == 1
 

@@ -1,4 +1,4 @@
-"""Stored links and the conflict log, in the job's database session (engine.LinkStore)."""
+"""Stored links and the conflict log, in the job's database session (ports.LinkStore)."""
 
 from __future__ import annotations
 
@@ -108,3 +108,6 @@ class DatabaseLinkStore:
 
     def commit(self) -> None:
         commit(self.db)
+
+    def discard(self) -> None:
+        self.db.rollback()

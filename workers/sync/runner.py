@@ -7,13 +7,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import get_database, unit_of_work
 from app.kit.clock import crm_now
 from app.kit.sync_terms import EntryLevel, RunStatus
-from app.models.sync import FolderState, RunEntry, SkippedItem, SyncRun
+from app.models.sync import RunEntry, SyncRun
 from app.runs.schemas import RunRead
 from app.runs.service import to_read
 from app.sync_control import service as sync_control
@@ -22,15 +21,9 @@ from app.users import repository as users_repository
 from app.users.service import connection_for
 from workers.connectors.ews.connection import ErrorClass, classify, open_account
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
-from workers.sync.core import engine
-from workers.sync.core.planner import (
-    Action,
-    CrmItem,
-    LinkState,
-    RemoteItem,
-    items_to_fetch,
-    plan_sync,
-)
+from workers.sync.checkpoints import FolderCheckpoint, skipped_items
+from workers.sync.core.journal import Journal
+from workers.sync.core.sync_pass import sync_pass
 from workers.sync.links import DatabaseLinkStore
 from workers.sync.recording import finish_run, start_run
 from workers.sync.wiring import EntitySource, sources_for
@@ -54,8 +47,8 @@ class RunRequest:
 @dataclass
 class EntityOutcome:
     entity: str
-    status: engine.RunStatus
-    journal: engine.Journal
+    status: RunStatus
+    journal: Journal
     deletions_held: bool = False
     message: str | None = None
 
@@ -75,26 +68,17 @@ class RunReport:
 
     def status(self) -> RunStatus:
         statuses = {o.status for o in self.outcomes}
-        if engine.RunStatus.INTERRUPTED in statuses:
+        if RunStatus.INTERRUPTED in statuses:
             return RunStatus.INTERRUPTED
-        if statuses and statuses == {engine.RunStatus.FAILED}:
+        if statuses and statuses == {RunStatus.FAILED}:
             return RunStatus.FAILED
-        if statuses - {engine.RunStatus.SUCCESS}:
+        if statuses - {RunStatus.SUCCESS}:
             return RunStatus.SUCCESS_WITH_ERRORS
         return RunStatus.SUCCESS
 
     def message(self) -> str | None:
         notes = [f"{o.entity}: {o.message}" for o in self.outcomes if o.message]
         return "; ".join(notes) or None
-
-
-def _folder_state(db: Session, user_id: int, entity: str) -> FolderState:
-    state = db.get(FolderState, (user_id, entity))
-    if state is None:
-        state = FolderState(user_id=user_id, entity=entity, deletions_confirmed=False)
-        db.add(state)
-        db.flush()
-    return state
 
 
 # A pass that wrote to Exchange is followed by another, which reads back crmsync's own writes as
@@ -111,130 +95,33 @@ def sync_entity(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> EntityOutcome:
     """Synchronizes one entity, pass after pass until nothing more is written to Exchange."""
-    outcome = EntityOutcome(source.entity, engine.RunStatus.SUCCESS, engine.Journal())
+    outcome = EntityOutcome(source.entity, RunStatus.SUCCESS, Journal())
     for _ in range(MAX_PASSES):
-        status, wrote_exchange = _sync_pass(db, source, account, run_id, outcome, should_stop)
-        outcome.status = status
-        if status is not engine.RunStatus.SUCCESS or not wrote_exchange:
+        result = sync_pass(
+            crm=source.crm_side(db),
+            mailbox=source.gateway(account),
+            links=DatabaseLinkStore(db, source.user_id, source.entity, run_id),
+            checkpoint=FolderCheckpoint(db, source.user_id, source.entity),
+            entity=source,
+            journal=outcome.journal,
+            crm_clock=crm_now,
+            skipped=skipped_items(db, source.user_id, source.entity),
+            should_stop=should_stop,
+        )
+        outcome.status = result.status
+        guard = result.plan.guard
+        if guard.tripped:
+            outcome.deletions_held = True
+            outcome.message = guard.reason
+        if result.status is not RunStatus.SUCCESS or not result.wrote_mailbox:
             break
     return outcome
-
-
-def _sync_pass(
-    db: Session,
-    source: EntitySource,
-    account: Any,
-    run_id: int | None,
-    outcome: EntityOutcome,
-    should_stop: Callable[[], bool],
-) -> tuple[engine.RunStatus, bool]:
-    """Plans and applies one pass; the sync state advances only after a clean pass."""
-    state = _folder_state(db, source.user_id, source.entity)
-    links = DatabaseLinkStore(db, source.user_id, source.entity, run_id)
-    link_states = links.states()
-    gateway = source.gateway(account)
-    crm = source.crm_side(db)
-    # Before listing: a gateway may read an item against what it last synchronized as.
-    for link in link_states:
-        gateway.known.setdefault(link.remote_id, link.base)
-
-    # Taken before reading, so a change made while this pass reads is seen by the next one.
-    next_watermark = crm_now()
-    crm_listing = crm.list_changes(state.crm_watermark, {link.crm_id for link in link_states})
-    remote_listing = gateway.list_changes(state.sync_state)
-    crm_changes = dict(crm_listing.changes)
-    remote_changes = _admitted(source, remote_listing.changes, link_states, outcome.journal)
-    _drop_skipped(db, source, crm_changes, remote_changes)
-    _log_left_alone(outcome.journal, crm_listing.left_alone)
-    to_fetch = items_to_fetch(link_states)
-    crm_missing = [i for i in to_fetch.crm_ids if i not in crm_changes]
-    remote_missing = [i for i in to_fetch.remote_ids if i not in remote_changes]
-    if crm_missing:
-        crm_changes.update(crm.fetch(crm_missing))
-    if remote_missing:
-        remote_changes.update(gateway.fetch(remote_missing))
-
-    plan = plan_sync(
-        link_states,
-        crm_changes,
-        remote_changes,
-        source.policy(deletions_confirmed=state.deletions_confirmed),
-        crm_complete=crm_listing.complete,
-        remote_complete=remote_listing.complete,
-    )
-    result = engine.execute_plan(plan, crm, gateway, links, should_stop=should_stop)
-    _absorb(outcome.journal, result.journal)
-    if plan.guard.tripped:
-        outcome.deletions_held = True
-        outcome.message = plan.guard.reason
-    if result.status is engine.RunStatus.FAILED:
-        db.rollback()
-    elif result.may_advance_sync_state:
-        state = _folder_state(db, source.user_id, source.entity)
-        state.sync_state = remote_listing.sync_state
-        state.crm_watermark = next_watermark
-        state.deletions_confirmed = False
-        links.commit()
-    return result.status, any(_writes_exchange(action) for action in plan.actions)
-
-
-def _drop_skipped(
-    db: Session,
-    source: EntitySource,
-    crm_changes: dict[str, CrmItem | None],
-    remote_changes: dict[str, RemoteItem | None],
-) -> None:
-    """Leaves out the items an administrator chose to skip from the run log."""
-    rows = db.execute(
-        select(SkippedItem.crm_id, SkippedItem.remote_id).where(
-            SkippedItem.user_id == source.user_id, SkippedItem.entity == source.entity
-        )
-    )
-    for crm_id, remote_id in rows:
-        crm_changes.pop(crm_id, None)
-        remote_changes.pop(remote_id, None)
-
-
-def _admitted(
-    source: EntitySource,
-    changes: dict[str, RemoteItem | None],
-    links: Iterable[LinkState],
-    journal: engine.Journal,
-) -> dict[str, RemoteItem | None]:
-    """The Outlook changes this pass plans with: unlinked items the entity leaves alone go."""
-    linked = {link.remote_id for link in links}
-    first_sync = not linked
-    admitted: dict[str, RemoteItem | None] = {}
-    for remote_id, item in changes.items():
-        reason = (
-            None if item is None or remote_id in linked else source.left_alone(item, first_sync)
-        )
-        if reason is None:
-            admitted[remote_id] = item
-        else:
-            journal.log(engine.LogLevel.DEBUG, engine.ActionKind.SKIP, reason, remote_id=remote_id)
-    return admitted
-
-
-def _log_left_alone(journal: engine.Journal, left_alone: dict[str, str]) -> None:
-    for crm_id, reason in sorted(left_alone.items()):
-        journal.log(engine.LogLevel.DEBUG, engine.ActionKind.SKIP, reason, crm_id=crm_id)
-
-
-def _absorb(total: engine.Journal, part: engine.Journal) -> None:
-    total.counts.update(part.counts)
-    total.entries.extend(part.entries)
-    total.conflicts.extend(part.conflicts)
-
-
-def _writes_exchange(action: Action) -> bool:
-    return getattr(action, "remote_write", None) is not None
 
 
 def _entries(outcome: EntityOutcome, run: SyncRun, threshold: EntryLevel) -> Iterable[RunEntry]:
     minimum = _LEVELS.index(threshold)
     for entry in outcome.journal.entries:
-        level = EntryLevel(entry.level.value)
+        level = entry.level
         if _LEVELS.index(level) < minimum:
             continue
         yield RunEntry(

@@ -32,33 +32,20 @@ from workers.sync.communications.crm import (
     appointment_window,
     task_window,
 )
-from workers.sync.contacts.crm import CrmContacts, CrmListing
+from workers.sync.contacts.crm import CrmContacts
 from workers.sync.contacts.mapping import ContactMapping, FieldPair, contact_match_keys
+from workers.sync.core.occurrences import ModifiedOccurrence
 from workers.sync.core.planner import (
-    CrmItem,
     Direction,
     EntityPolicy,
-    OutlookDeleteMode,
     RemoteItem,
 )
 from workers.sync.core.policy import MatchKeys
+from workers.sync.core.ports import CrmSide, MailboxFolder
 from workers.sync.core.records import Record
+from workers.sync.core.task_status import StatusMap
 from workers.sync.core.values import ItemMapping, email, text
 from workers.sync.tasks import mapping as tasks
-
-
-class CrmSource(Protocol):
-    """The CRM side of one entity: the engine's CrmSide plus listing changes."""
-
-    def list_changes(self, watermark: datetime | None, linked_ids: set[str]) -> CrmListing: ...
-
-    def fetch(self, crm_ids: list[str]) -> dict[str, CrmItem | None]: ...
-
-    def create(self, record: Record, replaces: str | None) -> str: ...
-
-    def update(self, crm_id: str, changes: Record) -> None: ...
-
-    def delete(self, crm_id: str, mode: OutlookDeleteMode) -> None: ...
 
 
 class EntitySource(Protocol):
@@ -68,9 +55,9 @@ class EntitySource(Protocol):
     @property
     def entity(self) -> str: ...
 
-    def gateway(self, account: Any) -> FolderGateway: ...
+    def gateway(self, account: Any) -> MailboxFolder: ...
 
-    def crm_side(self, db: Session) -> CrmSource: ...
+    def crm_side(self, db: Session) -> CrmSide: ...
 
     def policy(self, *, deletions_confirmed: bool) -> EntityPolicy: ...
 
@@ -112,7 +99,7 @@ class ContactSource:
     def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
         return None  # every contact of the Contacts folder takes part
 
-    def crm_side(self, db: Session) -> CrmSource:
+    def crm_side(self, db: Session) -> CrmSide:
         return CrmContacts(
             db,
             self.user_id,
@@ -180,7 +167,7 @@ class CommunicationSource:
     def gateway(self, account: Any) -> FolderGateway:
         return self.make_gateway(account)
 
-    def crm_side(self, db: Session) -> CrmSource:
+    def crm_side(self, db: Session) -> CrmSide:
         return CrmCommunications(
             db,
             self.user_id,
@@ -251,22 +238,20 @@ def _appointments(
     )
 
 
-def _occurrence(row: Communication, crm_zone: ZoneInfo) -> appointments.ModifiedOccurrence:
+def _occurrence(row: Communication, crm_zone: ZoneInfo) -> ModifiedOccurrence:
     all_day = row.comm_isalldayevent == FLAG_SET
     original, _ = appointments.times_from_crm(row.comm_originaldatetime, None, all_day, crm_zone)
     start, end = appointments.times_from_crm(
         row.comm_datetime, row.comm_todatetime, all_day, crm_zone
     )
-    return appointments.ModifiedOccurrence(
-        original, start, end, text(row.comm_subject), text(row.comm_location)
-    )
+    return ModifiedOccurrence(original, start, end, text(row.comm_subject), text(row.comm_location))
 
 
 def _tasks(user_id: int, settings: EffectiveSettings, db: Session, **common: Any) -> EntitySource:
     mapping = _item_mapping(db, SyncEntity.TASKS)
     crm_zone = ZoneInfo(settings.crm_timezone)
     zone: ZoneInfo = common["zone"]
-    statuses = tasks.StatusMap(get_task_status_mapping(db))
+    statuses = StatusMap(get_task_status_mapping(db))
     codec = TaskCodec(mapping.fields, statuses, zone)
     kind = CommunicationKind(
         tasks.COMM_TYPE,

@@ -7,7 +7,7 @@ Meeting invitations and cancellations are never sent (SEND_TO_NONE throughout).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -33,10 +33,10 @@ from exchangelib.recurrence import (
 from workers.connectors.ews.folder import BULK_SIZE, FolderGateway, as_utc
 from workers.connectors.ews.items import is_private, read_body, sensitivity, write_body
 from workers.connectors.ews.properties import TAG_FIELD
-from workers.sync.appointments.mapping import ModifiedOccurrence, sorted_exceptions
 from workers.sync.core import recurrence
-from workers.sync.core.engine import RemoteCreated
+from workers.sync.core.occurrences import ModifiedOccurrence, sorted_exceptions
 from workers.sync.core.planner import CreateInOutlook, RemoteItem, UpdateOutlook
+from workers.sync.core.ports import MailboxListing, RemoteCreated
 from workers.sync.core.records import Record, Value
 from workers.sync.core.recurrence import Frequency, Pattern
 from workers.sync.core.values import EXDATES, OCCURRENCES, email, importance, members, text
@@ -376,20 +376,22 @@ class CalendarGateway(FolderGateway):
         """Series travel together: each batch holding one costs occurrence requests."""
         return bool(record.get("recurrence") or record.get(EXDATES) or record.get(OCCURRENCES))
 
-    def _remote_item(self, item: Any) -> RemoteItem:
+    def _remote_item(self, item: Any, base: Record) -> RemoteItem:
         self.series_zones[item.id] = self.codec.series_zone(item)
         ids = [o.id for o in getattr(item, "modified_occurrences", None) or ()]
         if ids:
             self._exception_ids[item.id] = ids
-        return super()._remote_item(item)
+        return super()._remote_item(item, base)
 
-    def list_changes(self, sync_state: str | None) -> Any:
-        listing = super().list_changes(sync_state)
+    def list_changes(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
+        listing = super().list_changes(sync_state, bases)
         self._complete_series(listing.changes)
         return listing
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteItem | None]:
-        fetched = super().fetch(remote_ids)
+    def fetch(
+        self, remote_ids: Sequence[str], bases: Mapping[str, Record]
+    ) -> dict[str, RemoteItem | None]:
+        fetched = super().fetch(remote_ids, bases)
         self._complete_series(fetched)
         return fetched
 
@@ -427,7 +429,6 @@ class CalendarGateway(FolderGateway):
             assert item is not None
             record = {**item.record, OCCURRENCES: sorted_exceptions(occurrences)}
             changes[master_id] = replace(item, record=record)
-            self.known[master_id] = record
 
     # --- writing series ------------------------------------------------------------------
 
@@ -446,12 +447,11 @@ class CalendarGateway(FolderGateway):
         return created
 
     def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
-        previous = {item.remote_id: dict(self.known.get(item.remote_id, {})) for item in items}
-        prepared = [self._resetting_series(item, previous[item.remote_id]) for item in items]
+        prepared = [self._resetting_series(item) for item in items]
         results = super().update_many(prepared)
         self._write_occurrences(
             [
-                (item.remote_id, self.known.get(item.remote_id, {}), previous[item.remote_id])
+                (item.remote_id, item.full_record, item.current)
                 for item, result in zip(prepared, results, strict=True)
                 if not isinstance(result, Exception)
                 and {"recurrence", EXDATES, OCCURRENCES} & set(item.changes)
@@ -460,12 +460,12 @@ class CalendarGateway(FolderGateway):
         return results
 
     @staticmethod
-    def _resetting_series(item: UpdateOutlook, previous: Record) -> UpdateOutlook:
+    def _resetting_series(item: UpdateOutlook) -> UpdateOutlook:
         """Rewrites the pattern when an occurrence must come back: Exchange has no "undelete"
         and no "unmodify", but setting the pattern again clears deletions and exceptions."""
         if "recurrence" in item.changes or not ({EXDATES, OCCURRENCES} & set(item.changes)):
             return item
-        full = {**previous, **item.changes}
+        previous, full = item.current, item.full_record
         restored = set(members(previous.get(EXDATES))) - set(members(full.get(EXDATES)))
         kept = {_original_of(v) for v in members(full.get(OCCURRENCES))}
         unmodified = {_original_of(v) for v in members(previous.get(OCCURRENCES))} - kept

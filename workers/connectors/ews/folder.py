@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -13,9 +12,9 @@ from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NO
 from exchangelib.services import SyncFolderItems
 
 from workers.connectors.ews.properties import TAG_FIELD
-from workers.sync.core.engine import RemoteCreated
-from workers.sync.core.planner import CreateInOutlook, DeleteInOutlook, RemoteItem, UpdateOutlook
-from workers.sync.core.records import Record, Value
+from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
+from workers.sync.core.ports import MailboxListing, RemoteCreated
+from workers.sync.core.records import Record, RemoteItem, Value
 
 # Exchange's cap for one SyncFolderItems page, and a comfortable bulk size for the rest.
 SYNC_PAGE_SIZE = 512
@@ -39,13 +38,6 @@ class ItemCodec(Protocol):
     ) -> tuple[Any, list[str]]: ...
 
 
-@dataclass(frozen=True)
-class RemoteListing:
-    changes: dict[str, RemoteItem | None]
-    sync_state: str | None
-    complete: bool  # the listing started from no state: it holds every item of the folder
-
-
 def as_utc(value: datetime | None) -> datetime:
     if value is None:
         return datetime.min.replace(tzinfo=UTC)
@@ -53,19 +45,16 @@ def as_utc(value: datetime | None) -> datetime:
 
 
 class FolderGateway:
-    """Lists a folder's changes and writes to it; implements workers.sync.core.engine.RemoteSide."""
+    """One EWS folder: the sync core's MailboxFolder port (workers.sync.core.ports)."""
 
     def __init__(self, account: Account, folder: Any, codec: ItemCodec) -> None:
         self.account = account
         self.folder = folder
         self.codec = codec
-        # The full current record of items this run knows (listed, or unchanged since their
-        # link's base), so an update can send whole multi-value fields.
-        self.known: dict[str, Record] = {}
 
-    def _remote_item(self, item: Any) -> RemoteItem:
+    def _remote_item(self, item: Any, base: Record) -> RemoteItem:
+        """The item as a record; `base` is what it last synchronized as (empty: unlinked)."""
         record = self.codec.to_record(item)
-        self.known[item.id] = record
         return RemoteItem(
             remote_id=item.id,
             change_key=item.changekey,
@@ -74,16 +63,16 @@ class FolderGateway:
             tag=self.codec.tag_of(item),
         )
 
-    def list_changes(self, sync_state: str | None) -> RemoteListing:
+    def list_changes(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
         """Changes since `sync_state`; an invalid state falls back to the whole folder."""
         try:
-            return self._sync(sync_state)
+            return self._sync(sync_state, bases)
         except ErrorInvalidSyncStateData:
             if sync_state is None:
                 raise
-            return self._sync(None)
+            return self._sync(None, bases)
 
-    def _sync(self, sync_state: str | None) -> RemoteListing:
+    def _sync(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
         changes: dict[str, RemoteItem | None] = {}
         self.folder.item_sync_state = None
         stream = self.folder.sync_items(
@@ -93,12 +82,14 @@ class FolderGateway:
         )
         for change_type, item in stream:
             if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                changes[item.id] = self._remote_item(item)
+                changes[item.id] = self._remote_item(item, bases.get(item.id, {}))
             elif change_type == SyncFolderItems.DELETE:
                 changes[item.id] = None
-        return RemoteListing(changes, self.folder.item_sync_state, complete=sync_state is None)
+        return MailboxListing(changes, self.folder.item_sync_state, complete=sync_state is None)
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteItem | None]:
+    def fetch(
+        self, remote_ids: Sequence[str], bases: Mapping[str, Record]
+    ) -> dict[str, RemoteItem | None]:
         """Current items by id; None for one that no longer exists."""
         fetched: dict[str, RemoteItem | None] = {}
         results = self.account.fetch(
@@ -113,7 +104,7 @@ class FolderGateway:
             elif isinstance(result, Exception):
                 raise result
             else:
-                fetched[remote_id] = self._remote_item(result)
+                fetched[remote_id] = self._remote_item(result, bases.get(remote_id, {}))
         return fetched
 
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
@@ -123,7 +114,7 @@ class FolderGateway:
                 **{f"{TAG_FIELD}__in": list(tags[start : start + BULK_SIZE])}
             )
             for item in query.only(*self.codec.only_fields):
-                remote = self._remote_item(item)
+                remote = self._remote_item(item, {})
                 if remote.tag is not None:
                     found.setdefault(remote.tag, remote)
         return found
@@ -136,21 +127,16 @@ class FolderGateway:
             send_meeting_invitations=SEND_TO_NONE,
             chunk_size=BULK_SIZE,
         )
-        created: list[RemoteCreated | Exception] = []
-        for item, result in zip(items, results, strict=True):
-            if isinstance(result, Exception):
-                created.append(result)
-            else:
-                self.known[result.id] = dict(item.record)
-                created.append(RemoteCreated(result.id, result.changekey))
-        return created
+        return [
+            result if isinstance(result, Exception) else RemoteCreated(result.id, result.changekey)
+            for result in results
+        ]
 
     def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
         pairs = []
         for item in items:
-            full = {**self.known.get(item.remote_id, {}), **item.changes}
             changed, fieldnames = self.codec.changed_item(
-                item.remote_id, item.change_key, full, list(item.changes)
+                item.remote_id, item.change_key, item.full_record, list(item.changes)
             )
             if item.retag is not None:
                 # The planner matched an item carrying another CRM item's tag: it is this one's.
@@ -162,14 +148,7 @@ class FolderGateway:
             send_meeting_invitations_or_cancellations=SEND_TO_NONE,
             chunk_size=BULK_SIZE,
         )
-        updated: list[str | Exception | None] = []
-        for item, result in zip(items, results, strict=True):
-            if isinstance(result, Exception):
-                updated.append(result)
-            else:
-                self.known[item.remote_id] = {**self.known.get(item.remote_id, {}), **item.changes}
-                updated.append(result[1])
-        return updated
+        return [result if isinstance(result, Exception) else result[1] for result in results]
 
     def delete_many(self, items: Sequence[DeleteInOutlook]) -> Sequence[Exception | None]:
         results = self.account.bulk_delete(

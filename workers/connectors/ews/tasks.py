@@ -16,8 +16,8 @@ from workers.connectors.ews.items import is_private, read_body, sensitivity, wri
 from workers.connectors.ews.properties import TAG_FIELD
 from workers.sync.core.planner import RemoteItem
 from workers.sync.core.records import Record, Value
+from workers.sync.core.task_status import StatusMap, percent
 from workers.sync.core.values import importance, text
-from workers.sync.tasks.mapping import StatusMap, percent
 
 _READ = {
     "subject": ("subject",),
@@ -128,10 +128,6 @@ class TaskGateway(FolderGateway):
 
     codec: TaskCodec
 
-    def _remote_item(self, item: Any) -> RemoteItem:
-        # The runner seeds `known` with each link's base before listing.
-        known_status = self.known.get(item.id, {}).get("status")
-        remote = super()._remote_item(item)
-        record = self.codec.to_record(item, known_status)
-        self.known[item.id] = record
-        return replace(remote, record=record)
+    def _remote_item(self, item: Any, base: Record) -> RemoteItem:
+        remote = super()._remote_item(item, base)
+        return replace(remote, record=self.codec.to_record(item, base.get("status")))

@@ -9,13 +9,13 @@ any item. Timed starts and ends are aware UTC; all-day ones are ISO dates (see t
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from app.models.crm import FLAG_SET, Communication
 from workers.sync.core import recurrence
 from workers.sync.core.details import normalize_text
+from workers.sync.core.occurrences import ModifiedOccurrence, sorted_exceptions
 from workers.sync.core.planner import Direction
 from workers.sync.core.records import Record, Value
 from workers.sync.core.timezones import (
@@ -42,26 +42,6 @@ COMM_ACTION = "Meeting"
 FORCED_DIRECTIONS = {"organizer": Direction.OUTLOOK_TO_CRM}
 
 
-@dataclass(frozen=True)
-class ModifiedOccurrence:
-    """A modified occurrence as both sides describe it."""
-
-    original_start: Value
-    start: Value
-    end: Value
-    subject: str | None
-    location: str | None
-
-    def as_value(self) -> tuple[Value, ...]:
-        return (self.original_start, self.start, self.end, self.subject, self.location)
-
-    @classmethod
-    def from_value(cls, value: Value) -> ModifiedOccurrence:
-        assert isinstance(value, tuple) and len(value) == 5
-        original, start, end, subject, location = value
-        return cls(original, start, end, text(subject), text(location))
-
-
 def times_from_crm(
     start: datetime | None, end: datetime | None, all_day: bool, crm_zone: tzinfo
 ) -> tuple[Value, Value]:
@@ -86,10 +66,6 @@ def _series_start(row: Communication, all_day: bool, crm_zone: tzinfo) -> dateti
     if row.comm_datetime is None:
         return None
     return row.comm_datetime.date() if all_day else row.comm_datetime.replace(tzinfo=crm_zone)
-
-
-def sorted_exceptions(exceptions: Sequence[ModifiedOccurrence]) -> tuple[Value, ...]:
-    return tuple(e.as_value() for e in sorted(exceptions, key=lambda e: str(e.original_start)))
 
 
 def appointment_record(

@@ -38,9 +38,11 @@ from app.templates.schemas import (
     PersonDetails,
     UserDetails,
 )
-from workers.sync.appointments.mapping import ModifiedOccurrence, times_from_crm, times_to_crm
-from workers.sync.contacts.crm import WATERMARK_OVERLAP, CrmListing
+from workers.sync.appointments.mapping import times_from_crm, times_to_crm
+from workers.sync.contacts.crm import WATERMARK_OVERLAP
+from workers.sync.core.occurrences import ModifiedOccurrence
 from workers.sync.core.planner import CrmItem, OutlookDeleteMode
+from workers.sync.core.ports import CrmListing
 from workers.sync.core.records import Record, Value
 from workers.sync.core.values import OCCURRENCES, email, members, text
 from workers.sync.crm_writes import in_savepoint

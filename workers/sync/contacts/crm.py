@@ -1,9 +1,8 @@
-"""The CRM side of contact synchronization: a user's flagged persons (engine.CrmSide)."""
+"""The CRM side of contact synchronization: a user's flagged persons (ports.CrmSide)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,20 +31,13 @@ from app.models.crm import (
 )
 from workers.sync.contacts.mapping import ContactMapping
 from workers.sync.core.planner import CrmItem, OutlookDeleteMode
+from workers.sync.core.ports import CrmListing
 from workers.sync.core.records import Record
 from workers.sync.crm_writes import in_savepoint
 
 # CRM clients stamp `_updateddate` with their own clocks and commit after stamping: re-reading a
 # window before the watermark catches rows committed late; content comparison drops repeats.
 WATERMARK_OVERLAP = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class CrmListing:
-    changes: dict[str, CrmItem | None]
-    complete: bool
-    # Items this listing leaves out on purpose (e.g. outside a first-sync window), with why.
-    left_alone: dict[str, str] = field(default_factory=dict)
 
 
 def changed_person_ids(db: Session, user_id: int, since: datetime) -> set[int]:

@@ -67,13 +67,13 @@ class CreateInOutlook:
 
 @dataclass(frozen=True)
 class UpdateOutlook:
-    """Change some fields of an item; `changes` are what differs, the records the context.
+    """Change some fields of an item.
 
     A connector may need more than the changed fields: a multi-value field (addresses, the
     occurrences of a series) is written whole, and a series whose deleted occurrence comes back
     is rewritten from its pattern. So the write carries the item's record as the plan saw it
-    (`current`: listed, or its link's base) and as it will be (`target`); they take no part in
-    comparing two writes, which stay equal when they change the same fields the same way.
+    (`current`: listed, or its link's base); it takes no part in comparing two writes, which
+    are equal when they change the same fields of the same item the same way.
     """
 
     remote_id: str
@@ -83,7 +83,11 @@ class UpdateOutlook:
     # after a state reset).
     retag: str | None = None
     current: Record = field(default_factory=dict, compare=False)
-    target: Record = field(default_factory=dict, compare=False)
+
+    @property
+    def full_record(self) -> dict[str, Value]:
+        """The item's record once the write is applied."""
+        return {**self.current, **self.changes}
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,6 @@ def _recreate(
             pair.change_key,
             survivor_changes,
             current=survivor_record,
-            target=target,
         )
         return Reconcile(
             link=pair.link,

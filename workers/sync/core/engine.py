@@ -18,15 +18,13 @@ Contract with the runner (the caller):
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
-# The run statuses are the recorded runs' own (an executor never yields Queued or Running).
-from app.kit.sync_terms import RunStatus
-from workers.sync.core.planner import (
+from app.kit.sync_policy import Direction
+from app.kit.sync_terms import EntryLevel, RunStatus
+from workers.sync.core.actions import (
     Applied,
     ConflictRecord,
     CreateInCrm,
@@ -34,32 +32,26 @@ from workers.sync.core.planner import (
     Decider,
     DeleteInCrm,
     DeleteInOutlook,
-    Direction,
     Hold,
-    LinkState,
-    OutlookDeleteMode,
     Plan,
     Reconcile,
-    Record,
-    RemoteItem,
     Remove,
     Skip,
     UpdateCrm,
     UpdateOutlook,
 )
-from workers.sync.core.records import is_empty
+from workers.sync.core.journal import ActionKind, Journal, Outcome
+from workers.sync.core.ports import CrmSide, LinkStore, MailboxFolder, RemoteCreated
+from workers.sync.core.records import RemoteItem, is_empty
 
+# The executor's vocabulary, importable from one place by the runner and tests.
 __all__ = [
     "ActionKind",
-    "CrmSide",
+    "EntryLevel",
     "ExecutionResult",
     "Journal",
-    "LinkStore",
-    "LogEntry",
-    "LogLevel",
     "Outcome",
     "RemoteCreated",
-    "RemoteSide",
     "RunStatus",
     "execute_plan",
 ]
@@ -67,127 +59,11 @@ __all__ = [
 BATCH_SIZE = 100  # Exchange's comfortable bulk size; also the commit interval
 
 
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    DELETED = "deleted"
-    CONFLICTS = "conflicts"
-    SKIPPED = "skipped"
-    ERRORS = "errors"
-
-
-class LogLevel(StrEnum):
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-class ActionKind(StrEnum):
-    CREATE_IN_OUTLOOK = "create_in_outlook"
-    UPDATE_OUTLOOK = "update_outlook"
-    DELETE_IN_OUTLOOK = "delete_in_outlook"
-    CREATE_IN_CRM = "create_in_crm"
-    UPDATE_CRM = "update_crm"
-    DELETE_IN_CRM = "delete_in_crm"
-    LINK = "link"
-    REFRESH_BASE = "refresh_base"
-    DROP_LINK = "drop_link"
-    HOLD = "hold"
-    SKIP = "skip"
-    GUARD = "guard"
-
-
-@dataclass(frozen=True)
-class RemoteCreated:
-    remote_id: str
-    change_key: str | None
-
-
-class CrmSide(Protocol):
-    """CRM writes; they join the link store's transaction."""
-
-    def create(self, record: Record, replaces: str | None) -> str:
-        """Create (or, given `replaces`, restore where possible) an item; return its id."""
-
-    def update(self, crm_id: str, changes: Record) -> None: ...
-
-    def delete(self, crm_id: str, mode: OutlookDeleteMode) -> None: ...
-
-
-class RemoteSide(Protocol):
-    """Exchange writes, in bulk: one result per input item, an exception for a failed one.
-
-    An adapter may also offer `write_group(record) -> Hashable`: writes of one group travel in
-    the same batches, so an adapter that spends extra requests per batch on some items (the
-    occurrences of recurring series) spends them on few batches.
-    """
-
-    def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
-        """Items carrying these crm_id tags (made by a run that died before saving its link)."""
-
-    def create_many(self, items: Sequence[CreateInOutlook]) -> Sequence[RemoteCreated | Exception]:
-        """Create the items, stamping each with its tag."""
-
-    def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
-        """Apply the changes (and a new tag where `retag` is set); return new change keys."""
-
-    def delete_many(self, items: Sequence[DeleteInOutlook]) -> Sequence[Exception | None]: ...
-
-
-class LinkStore(Protocol):
-    """Stored links and the conflict log, in the transaction shared with the CRM side."""
-
-    def save(self, previous: LinkState | None, current: LinkState) -> None:
-        """Store `current`, replacing `previous` (whose ids may differ) if given."""
-
-    def delete(self, link: LinkState) -> None: ...
-
-    def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None: ...
-
-    def commit(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    level: LogLevel
-    crm_id: str | None
-    remote_id: str | None
-    action: ActionKind
-    message: str
-
-
-@dataclass
-class Journal:
-    """What a run did: counts per direction and outcome, item-level entries, conflicts."""
-
-    counts: Counter[tuple[Direction, Outcome]] = field(default_factory=Counter)
-    entries: list[LogEntry] = field(default_factory=list)
-    conflicts: list[ConflictRecord] = field(default_factory=list)
-
-    def log(
-        self,
-        level: LogLevel,
-        action: ActionKind,
-        message: str,
-        *,
-        crm_id: str | None = None,
-        remote_id: str | None = None,
-    ) -> None:
-        self.entries.append(LogEntry(level, crm_id, remote_id, action, message))
-
-    def count(self, direction: Direction, outcome: Outcome, amount: int = 1) -> None:
-        self.counts[direction, outcome] += amount
-
-    @property
-    def errors(self) -> int:
-        return sum(
-            amount for (_, outcome), amount in self.counts.items() if outcome is Outcome.ERRORS
-        )
-
-
 @dataclass(frozen=True)
 class ExecutionResult:
+    """How applying a plan went; the statuses are the recorded runs' own (never Queued or
+    Running)."""
+
     status: RunStatus
     journal: Journal
     guard_tripped: bool
@@ -233,6 +109,7 @@ class _Progress:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_W = TypeVar("_W")
 
 
 def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -268,7 +145,7 @@ class _Executor:
         self,
         plan: Plan,
         crm: CrmSide,
-        remote: RemoteSide,
+        remote: MailboxFolder,
         links: LinkStore,
         batch_size: int,
         should_stop: Callable[[], bool],
@@ -284,7 +161,7 @@ class _Executor:
     def run(self) -> ExecutionResult:
         guard = self.plan.guard
         if guard.reason:
-            level = LogLevel.WARNING if guard.tripped else LogLevel.INFO
+            level = EntryLevel.WARNING if guard.tripped else EntryLevel.INFO
             self.journal.log(level, ActionKind.GUARD, guard.reason)
         for batch in self._batches():
             if self.should_stop():
@@ -292,7 +169,7 @@ class _Executor:
             error = _attempt(lambda: self._apply(batch))  # noqa: B023 - called at once
             if isinstance(error, Exception):
                 self.journal.count(Direction.BOTH, Outcome.ERRORS)
-                self.journal.log(LogLevel.ERROR, ActionKind.LINK, f"run failed: {error!r}")
+                self.journal.log(EntryLevel.ERROR, ActionKind.LINK, f"run failed: {error!r}")
                 return self._result(RunStatus.FAILED)
         for action in self.plan.actions:
             if isinstance(action, Skip):
@@ -317,7 +194,7 @@ class _Executor:
     def _write_group(
         self, write: CreateInOutlook | UpdateOutlook | DeleteInOutlook | None
     ) -> Hashable:
-        """The adapter's group for a write (see RemoteSide): items of a group share batches."""
+        """The connector's group for a write (see MailboxFolder): items of a group share batches."""
         grouping = getattr(self.remote, "write_group", None)
         if grouping is None or write is None or isinstance(write, DeleteInOutlook):
             return None
@@ -373,13 +250,12 @@ class _Executor:
         }
         adopted = [(item, write, found[write.tag]) for item, write in pending if write.tag in found]
         fresh = [(item, write) for item, write in pending if write.tag not in found]
-        results = _bulk(self.remote.create_many, [write for _, write in fresh])
-        for (item, _), result in zip(fresh, results, strict=True):
-            if isinstance(result, Exception):
-                self._fail(item, ActionKind.CREATE_IN_OUTLOOK, result)
-            else:
-                item.remote_id, item.change_key = result.remote_id, result.change_key
-                self._done(item, ActionKind.CREATE_IN_OUTLOOK, "created in Outlook")
+
+        def created(item: _Progress, _: CreateInOutlook, result: RemoteCreated) -> str:
+            item.remote_id, item.change_key = result.remote_id, result.change_key
+            return "created in Outlook"
+
+        self._write_outlook(self.remote.create_many, fresh, ActionKind.CREATE_IN_OUTLOOK, created)
         self._adopt(adopted)
 
     def _adopt(self, adopted: Sequence[tuple[_Progress, CreateInOutlook, RemoteItem]]) -> None:
@@ -408,21 +284,24 @@ class _Executor:
                 if not is_empty(existing.record.get(name))
             )
             if changes:
-                updates.append(
-                    (item, UpdateOutlook(existing.remote_id, existing.change_key, changes))
+                update = UpdateOutlook(
+                    existing.remote_id,
+                    existing.change_key,
+                    changes,
+                    current=existing.record,
                 )
+                updates.append((item, update))
             else:
                 self._done(
                     item, ActionKind.CREATE_IN_OUTLOOK, "adopted an item an interrupted run created"
                 )
         self._record_conflicts(conflicts)
-        results = _bulk(self.remote.update_many, [update for _, update in updates])
-        for (item, _), result in zip(updates, results, strict=True):
-            if isinstance(result, Exception):
-                self._fail(item, ActionKind.CREATE_IN_OUTLOOK, result)
-            else:
-                item.change_key = result
-                self._done(item, ActionKind.CREATE_IN_OUTLOOK, "adopted and updated in Outlook")
+
+        def updated(item: _Progress, _: UpdateOutlook, change_key: str | None) -> str:
+            item.change_key = change_key
+            return "adopted and updated in Outlook"
+
+        self._write_outlook(self.remote.update_many, updates, ActionKind.CREATE_IN_OUTLOOK, updated)
 
     def _update_outlook(self, progress: Sequence[_Progress]) -> None:
         pending = [
@@ -431,15 +310,12 @@ class _Executor:
             if not isinstance(item.action, Hold)
             and isinstance(item.action.remote_write, UpdateOutlook)
         ]
-        results = _bulk(self.remote.update_many, [write for _, write in pending])
-        for (item, write), result in zip(pending, results, strict=True):
-            if isinstance(result, Exception):
-                self._fail(item, ActionKind.UPDATE_OUTLOOK, result)
-            else:
-                item.change_key = result
-                self._done(
-                    item, ActionKind.UPDATE_OUTLOOK, f"updated in Outlook: {sorted(write.changes)}"
-                )
+
+        def updated(item: _Progress, write: UpdateOutlook, change_key: str | None) -> str:
+            item.change_key = change_key
+            return f"updated in Outlook: {sorted(write.changes)}"
+
+        self._write_outlook(self.remote.update_many, pending, ActionKind.UPDATE_OUTLOOK, updated)
 
     def _delete_in_outlook(self, progress: Sequence[_Progress]) -> None:
         pending = [
@@ -447,12 +323,28 @@ class _Executor:
             for item in progress
             if isinstance(item.action, Remove) and item.action.remote_write is not None
         ]
-        results = _bulk(self.remote.delete_many, [write for _, write in pending if write])
-        for (item, _), result in zip(pending, results, strict=True):
+        self._write_outlook(
+            self.remote.delete_many,
+            pending,
+            ActionKind.DELETE_IN_OUTLOOK,
+            lambda *_: "deleted in Outlook",
+        )
+
+    def _write_outlook(
+        self,
+        call: Callable[[Sequence[_W]], Sequence[_R | Exception]],
+        pending: Sequence[tuple[_Progress, _W]],
+        kind: ActionKind,
+        succeeded: Callable[[_Progress, _W, _R], str],
+    ) -> None:
+        """One bulk Outlook write for a batch's items; each result is that item's done or
+        failed, and `succeeded` takes in what the write returned and says what happened."""
+        results = _bulk(call, [write for _, write in pending])
+        for (item, write), result in zip(pending, results, strict=True):
             if isinstance(result, Exception):
-                self._fail(item, ActionKind.DELETE_IN_OUTLOOK, result)
+                self._fail(item, kind, result)
             else:
-                self._done(item, ActionKind.DELETE_IN_OUTLOOK, "deleted in Outlook")
+                self._done(item, kind, succeeded(item, write, result))
 
     # --- CRM -----------------------------------------------------------------------------
 
@@ -487,13 +379,13 @@ class _Executor:
         if isinstance(action, Hold):
             if action.link != action.previous:
                 self.links.save(action.previous, action.link)
-                self._log(item, LogLevel.WARNING, ActionKind.HOLD, "conflict held for review")
+                self._log(item, EntryLevel.WARNING, ActionKind.HOLD, "conflict held for review")
             self.journal.count(Direction.BOTH, Outcome.SKIPPED)
         elif isinstance(action, Remove):
             if item.crm_written and item.remote_written and action.link is not None:
                 self.links.delete(action.link)
                 if action.crm_write is None and action.remote_write is None:
-                    self._log(item, LogLevel.INFO, ActionKind.DROP_LINK, "deleted on both sides")
+                    self._log(item, EntryLevel.INFO, ActionKind.DROP_LINK, "deleted on both sides")
         else:
             link = action.settled_link(
                 crm_id=item.crm_id,
@@ -506,14 +398,14 @@ class _Executor:
                 self.links.save(action.link, link)
                 if action.crm_write is None and action.remote_write is None:
                     kind = ActionKind.LINK if action.link is None else ActionKind.REFRESH_BASE
-                    self._log(item, LogLevel.INFO, kind, "both sides agree")
+                    self._log(item, EntryLevel.INFO, kind, "both sides agree")
 
     # --- journal -------------------------------------------------------------------------
 
     def _done(self, item: _Progress, kind: ActionKind, message: str) -> None:
         direction, outcome = _KIND_COUNTS[kind]
         self.journal.count(direction, outcome)
-        self._log(item, LogLevel.INFO, kind, message)
+        self._log(item, EntryLevel.INFO, kind, message)
 
     def _fail(self, item: _Progress, kind: ActionKind, error: Exception) -> None:
         direction, _ = _KIND_COUNTS[kind]
@@ -522,15 +414,15 @@ class _Executor:
         else:
             item.crm_written = False
         self.journal.count(direction, Outcome.ERRORS)
-        self._log(item, LogLevel.ERROR, kind, f"failed: {error}")
+        self._log(item, EntryLevel.ERROR, kind, f"failed: {error}")
 
-    def _log(self, item: _Progress, level: LogLevel, kind: ActionKind, message: str) -> None:
+    def _log(self, item: _Progress, level: EntryLevel, kind: ActionKind, message: str) -> None:
         self.journal.log(level, kind, message, crm_id=item.crm_id, remote_id=item.remote_id)
 
     def _log_skip(self, skip: Skip) -> None:
         self.journal.count(skip.flow, Outcome.SKIPPED)
         self.journal.log(
-            LogLevel.WARNING if skip.flow is Direction.BOTH else LogLevel.INFO,
+            EntryLevel.WARNING if skip.flow is Direction.BOTH else EntryLevel.INFO,
             ActionKind.SKIP,
             skip.reason,
             crm_id=skip.crm_id,
@@ -563,7 +455,7 @@ _KIND_COUNTS: Mapping[ActionKind, tuple[Direction, Outcome]] = {
 def execute_plan(
     plan: Plan,
     crm: CrmSide,
-    remote: RemoteSide,
+    remote: MailboxFolder,
     links: LinkStore,
     *,
     batch_size: int = BATCH_SIZE,

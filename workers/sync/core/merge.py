@@ -141,7 +141,6 @@ def merge(pair: Pair, policy: EntityPolicy) -> Action | None:
                 remote_changes,
                 retag=pair.crm_id if pair.retag else None,
                 current=remote_record,
-                target=target,
             )
             if remote_changes or pair.retag
             else None

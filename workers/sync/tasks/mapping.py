@@ -9,15 +9,15 @@ A task left Deferred in Outlook therefore never flip-flops.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from app.mappings.schemas import CrmTaskStatus, OutlookTaskStatus, TaskStatusMapping
+from app.mappings.schemas import CrmTaskStatus
 from app.models.crm import FLAG_SET, Communication
 from workers.sync.core.details import normalize_text
 from workers.sync.core.planner import Direction
 from workers.sync.core.records import Record, Value
+from workers.sync.core.task_status import StatusMap, crm_status, percent
 from workers.sync.core.timezones import crm_from_date, crm_from_utc, date_in_zone, utc_from_crm
 from workers.sync.core.values import DETAILS, ItemMapping, importance, text
 
@@ -26,40 +26,6 @@ COMM_ACTION = "ToDo"
 # Exchange stamps the completion time itself (it is read-only through EWS).
 FORCED_DIRECTIONS = {"complete_date": Direction.OUTLOOK_TO_CRM}
 OPEN_STATUSES = (CrmTaskStatus.PENDING.value, CrmTaskStatus.IN_PROGRESS.value)
-
-
-@dataclass(frozen=True)
-class StatusMap:
-    mapping: TaskStatusMapping
-
-    def to_outlook(self, crm_status: str) -> str:
-        return self.mapping.to_outlook[CrmTaskStatus(crm_status)].value
-
-    def to_crm(self, outlook_status: str | None, known: Value = None) -> str:
-        """The CRM status an Outlook status reads as; `known` wins where it maps to it."""
-        status = OutlookTaskStatus(outlook_status or OutlookTaskStatus.NOT_STARTED.value)
-        is_crm_status = isinstance(known, str) and known == crm_status(known)
-        if is_crm_status and self.mapping.to_outlook[CrmTaskStatus(str(known))] is status:
-            return str(known)
-        return self.mapping.to_crm[status].value
-
-    def completes(self, crm_status: str) -> bool:
-        return self.to_outlook(crm_status) == OutlookTaskStatus.COMPLETED.value
-
-
-def crm_status(value: str | None) -> str:
-    for status in CrmTaskStatus:
-        if value and value.strip().casefold() == status.value.casefold():
-            return status.value
-    return CrmTaskStatus.PENDING.value
-
-
-def percent(value: object, completed: bool) -> int:
-    """Exchange's rule: a completed task is 100% done; otherwise 0 to 99."""
-    if completed:
-        return 100
-    number = int(value) if isinstance(value, int | float) else 0
-    return max(0, min(99, number))
 
 
 def task_record(

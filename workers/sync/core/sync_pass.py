@@ -1,0 +1,137 @@
+"""One pass of one entity: list both sides, plan, apply, and move the checkpoint.
+
+The loop a runner repeats (see workers/sync/runner.py), over the ports of `ports` only, so the
+hypothesis state machine (tests/sync/test_state_machine.py) drives this very function with
+in-memory fakes and crashes injected anywhere.
+
+The checkpoint advances only after a clean pass (`ExecutionResult.may_advance_sync_state`), in
+the transaction of the pass's last links: a pass killed anywhere is redone from the old
+checkpoint, and the CRM ids stamped on created items and the link bases make the redo free of
+duplicates and echoes. A failed pass rolls its uncommitted writes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from app.kit.sync_terms import EntryLevel, RunStatus
+from workers.sync.core.actions import Plan
+from workers.sync.core.engine import BATCH_SIZE, ExecutionResult, execute_plan
+from workers.sync.core.journal import ActionKind, Journal
+from workers.sync.core.planner import items_to_fetch, plan_sync
+from workers.sync.core.policy import EntityPolicy
+from workers.sync.core.ports import CheckpointStore, CrmSide, LinkStore, MailboxFolder
+from workers.sync.core.records import CrmItem, LinkState, RemoteItem
+
+
+class EntityRules(Protocol):
+    """What a pass asks of the entity it synchronizes."""
+
+    def policy(self, *, deletions_confirmed: bool) -> EntityPolicy: ...
+
+    def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
+        """Why an unlinked Outlook item stays out of this run (a window, privacy), if it does."""
+
+
+@dataclass(frozen=True)
+class SkippedItems:
+    """Items an administrator chose to leave out of synchronization (from the run log)."""
+
+    crm_ids: Collection[str] = frozenset()
+    remote_ids: Collection[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class PassResult:
+    plan: Plan
+    execution: ExecutionResult
+
+    @property
+    def status(self) -> RunStatus:
+        return self.execution.status
+
+    @property
+    def wrote_mailbox(self) -> bool:
+        """Whether the plan wrote to the mailbox: a next pass reads those writes back."""
+        return any(
+            getattr(action, "remote_write", None) is not None for action in self.plan.actions
+        )
+
+
+def sync_pass(
+    *,
+    crm: CrmSide,
+    mailbox: MailboxFolder,
+    links: LinkStore,
+    checkpoint: CheckpointStore,
+    entity: EntityRules,
+    journal: Journal,
+    crm_clock: Callable[[], datetime],
+    skipped: SkippedItems = SkippedItems(),
+    should_stop: Callable[[], bool] = lambda: False,
+    batch_size: int = BATCH_SIZE,
+) -> PassResult:
+    """Plans and applies one pass; the checkpoint advances only after a clean one."""
+    point = checkpoint.load()
+    link_states = links.states()
+    bases = {link.remote_id: link.base for link in link_states}
+    # Taken before reading, so a change made while this pass reads is seen by the next one.
+    next_watermark = crm_clock()
+    crm_listing = crm.list_changes(point.crm_watermark, {link.crm_id for link in link_states})
+    remote_listing = mailbox.list_changes(point.sync_state, bases)
+    crm_changes: dict[str, CrmItem | None] = dict(crm_listing.changes)
+    remote_changes = _admitted(entity, remote_listing.changes, link_states, journal)
+    for crm_id in skipped.crm_ids:
+        crm_changes.pop(crm_id, None)
+    for remote_id in skipped.remote_ids:
+        remote_changes.pop(remote_id, None)
+    for crm_id, reason in sorted(crm_listing.left_alone.items()):
+        journal.log(EntryLevel.DEBUG, ActionKind.SKIP, reason, crm_id=crm_id)
+    to_fetch = items_to_fetch(link_states)
+    crm_missing = sorted(i for i in to_fetch.crm_ids if i not in crm_changes)
+    remote_missing = sorted(i for i in to_fetch.remote_ids if i not in remote_changes)
+    if crm_missing:
+        crm_changes.update(crm.fetch(crm_missing))
+    if remote_missing:
+        remote_changes.update(mailbox.fetch(remote_missing, bases))
+
+    plan = plan_sync(
+        link_states,
+        crm_changes,
+        remote_changes,
+        entity.policy(deletions_confirmed=point.deletions_confirmed),
+        crm_complete=crm_listing.complete,
+        remote_complete=remote_listing.complete,
+    )
+    result = execute_plan(plan, crm, mailbox, links, batch_size=batch_size, should_stop=should_stop)
+    journal.absorb(result.journal)
+    if result.status is RunStatus.FAILED:
+        links.discard()
+    elif result.may_advance_sync_state:
+        checkpoint.advance(remote_listing.sync_state, next_watermark)
+        links.commit()
+    return PassResult(plan, result)
+
+
+def _admitted(
+    entity: EntityRules,
+    changes: dict[str, RemoteItem | None],
+    links: Iterable[LinkState],
+    journal: Journal,
+) -> dict[str, RemoteItem | None]:
+    """The Outlook changes this pass plans with: unlinked items the entity leaves alone go."""
+    linked = {link.remote_id for link in links}
+    first_sync = not linked
+    admitted: dict[str, RemoteItem | None] = {}
+    for remote_id, item in changes.items():
+        reason = (
+            None if item is None or remote_id in linked else entity.left_alone(item, first_sync)
+        )
+        if reason is None:
+            admitted[remote_id] = item
+        else:
+            journal.log(EntryLevel.DEBUG, ActionKind.SKIP, reason, remote_id=remote_id)
+    return admitted
