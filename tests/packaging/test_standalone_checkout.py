@@ -24,14 +24,19 @@ def _repository_files() -> list[str]:
     return [name for name in listed.split("\0") if name and (REPO_ROOT / name).is_file()]
 
 
+def copy_repository(target: Path) -> Path:
+    """The repository's files, and nothing else of the checkout, copied to `target`."""
+    for name in _repository_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / name, target / name)
+    return target
+
+
 @pytest.mark.slow
 def test_a_copy_of_the_repository_alone_collects_the_suite(tmp_path: Path) -> None:
     # Nested one level down so that nothing the project might look for beside its checkout
     # (such as a shared/ folder) exists there.
-    copy = tmp_path / "alone" / "crmsync"
-    for name in _repository_files():
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / name, copy / name)
+    copy = copy_repository(tmp_path / "alone" / "crmsync")
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
         cwd=copy,
