@@ -1,4 +1,4 @@
-"""The CRM database, in Sage CRM's own table and column names (see spec/crm-schema.md).
+"""The CRM database, in Sage CRM's own table and column names (see docs/crm-schema.md).
 
 Columns are named exactly as Sage CRM names them, because administrators' reports and SQL rely
 on them. Flags are 'Y' or NULL; `<prefix>_deleted` = 1 marks a soft-deleted row.
