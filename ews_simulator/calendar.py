@@ -162,13 +162,17 @@ def master_of(mailbox: Mailbox, item: Item) -> Item:
 
 
 def view(mailbox: Mailbox, items: list[Item], start: datetime, end: datetime) -> list[Item]:
-    """Instances overlapping [start, end): single items, occurrences and exceptions by start."""
+    """Instances in the view, single items, occurrences and exceptions, by start.
+
+    Exchange draws the boundaries unevenly: an instance starting at the view's end is out, but
+    one ending exactly at the view's start is in.
+    """
     out: list[tuple[datetime, Item]] = []
     for item in items:
         found = series(item)
         if found is None:
             s, e = _times(item)
-            if s is not None and s < end and (e or s) > start:
+            if s is not None and s < end and (e or s) >= start:
                 out.append((s, item))
             continue
         for occ in _instances(item, found, end):
@@ -176,11 +180,11 @@ def view(mailbox: Mailbox, items: list[Item], start: datetime, end: datetime) ->
                 continue
             if occ.index in item.exceptions:
                 continue
-            if occ.start < end and occ.end > start:
+            if occ.start < end and occ.end >= start:
                 out.append((occ.start, occurrence_item(item, occ.index)))
         for exception in item.exceptions.values():
             s, e = _times(exception)
-            if s is not None and s < end and (e or s) > start:
+            if s is not None and s < end and (e or s) >= start:
                 out.append((s, exception))
     out.sort(key=lambda pair: pair[0])
     return [item for _, item in out]

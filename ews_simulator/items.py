@@ -65,6 +65,10 @@ COMPUTED = frozenset(
 )
 
 
+# Text properties Exchange cuts to a length rather than refuse (it stores them as short strings).
+TRUNCATED = {"Subject": 255, "GivenName": 255, "MiddleName": 255, "Surname": 255}
+
+
 def normalise(el: Element) -> Element:
     """A detached copy whose scalar values are written the way Exchange writes them."""
     out = copy.deepcopy(el)
@@ -77,6 +81,8 @@ def normalise(el: Element) -> Element:
                 raise EwsError("ErrorInvalidValueForProperty", f"Bad {name}: {out.text}") from e
         elif name in BOOLEAN_ELEMENTS:
             out.text = format_bool(parse_bool(out.text))
+        elif name in TRUNCATED:
+            out.text = out.text[: TRUNCATED[name]]
     return out
 
 

@@ -7,12 +7,22 @@ import email.policy
 import email.utils
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from email.parser import BytesParser
 
 from ews_simulator import calendar
 from ews_simulator.items import text_value
 from ews_simulator.store import Item, Mailbox, utcnow
-from ews_simulator.xml import Element, format_bool, format_datetime, t
+from ews_simulator.timezones import zone
+from ews_simulator.xml import (
+    Element,
+    format_bool,
+    format_datetime,
+    local,
+    parse_date,
+    parse_datetime,
+    t,
+)
 
 
 def _mailbox_element(name: str, address: str, display: str | None = None) -> Element:
@@ -58,6 +68,7 @@ def _contact_defaults(item: Item) -> None:
 
 
 def _task_defaults(item: Item) -> None:
+    _dates_with_offset(item, UTC)
     _default(item, "Status", "NotStarted")
     _default(item, "PercentComplete", "0")
     status = text_value(item, "Status")
@@ -138,7 +149,44 @@ def _calendar_defaults(item: Item, mailbox: Mailbox) -> None:
             other = item.fields.get("EndTimeZone" if name == "StartTimeZone" else "StartTimeZone")
             zone_id = other.get("Id") if other is not None else "UTC"
             item.fields[name] = t(name, Id=zone_id or "UTC", Name=zone_id or "UTC")
+    tz = zone(item.fields["StartTimeZone"].get("Id"))
+    _dates_with_offset(item, tz)
+    if text_value(item, "IsAllDayEvent") == "true":
+        _at_local_midnights(item, tz)
     calendar.validate(item)
+
+
+def _at_local_midnights(item: Item, tz: tzinfo) -> None:
+    """An all-day item spans whole local days: its start moves back to the midnight that begins
+    its day, its end forward to the midnight that ends its day."""
+    for name, round_up in (("Start", False), ("End", True)):
+        value = text_value(item, name)
+        if not value:
+            continue
+        local_time = parse_datetime(value).astimezone(tz)
+        day = local_time.date()
+        if round_up and local_time.time() != time():
+            day += timedelta(days=1)
+        midnight = datetime.combine(day, time(), tzinfo=tz)
+        item.fields[name] = t(name, format_datetime(midnight))
+
+
+def _dates_with_offset(item: Item, tz: tzinfo) -> None:
+    """Exchange writes a recurrence's start and end dates with the zone offset of that date."""
+    recurrence = item.fields.get("Recurrence")
+    for el in recurrence.iter() if recurrence is not None else ():
+        if local(el) in ("StartDate", "EndDate") and el.text:
+            day = parse_date(el.text)
+            offset = datetime.combine(day, time(), tzinfo=tz).utcoffset() or timedelta(0)
+            el.text = day.isoformat() + _offset_text(offset)
+
+
+def _offset_text(offset: timedelta) -> str:
+    if not offset:
+        return "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 # Properties each type derives; they are only computed when a response asks for one of them.
