@@ -237,10 +237,14 @@ class PersonWriter:
             self.db.add(person)
             persons.append(person)
         self.db.flush()
-        for values, person in zip(people, persons, strict=True):
-            name = _blank(values.get("company.comp_name"))
-            if name and person.pers_companyid is None:
-                self._keep_unlinked_name(person, name)
+        # New persons have no kept name yet: one INSERT for all, not a look-up per person.
+        unlinked_names = [
+            {"person_id": person.pers_personid, "name": name}
+            for values, person in zip(people, persons, strict=True)
+            if (name := _blank(values.get("company.comp_name"))) and person.pers_companyid is None
+        ]
+        if unlinked_names:
+            self.db.execute(insert(UnlinkedCompanyName), unlinked_names)
         # Nothing points to link rows, so they need no ids back: one INSERT per table.
         links: dict[type[Any], list[dict[str, Any]]] = {
             AddressLink: [],
