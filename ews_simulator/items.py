@@ -11,6 +11,8 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import lxml.html
+
 from ews_simulator.paths import EXTENDED, INDEXED, Path, extended_key, parse_path
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Attachment, Item, Mailbox, new_id
@@ -34,6 +36,7 @@ from ews_simulator.xsd_tables import (
 
 ITEM_CLASSES = {
     "Item": "IPM.Note",
+    "DistributionList": "IPM.DistList",
     "Message": "IPM.Note",
     "CalendarItem": "IPM.Appointment",
     "Contact": "IPM.Contact",
@@ -292,6 +295,7 @@ def render_item(
         "LastModifiedTime": lambda: t("LastModifiedTime", format_datetime(item.last_modified)),
         "HasAttachments": lambda: t("HasAttachments", format_bool(bool(item.attachments))),
         "Size": lambda: t("Size", str(_size(item))),
+        "TextBody": lambda: t("TextBody", _text_body(item), BodyType="Text"),
     }
     for name, build in standard.items():
         if name not in parts and shape.wants(name):
@@ -314,6 +318,16 @@ def render_item(
             el = parts[name]
             root.append(copy.deepcopy(el) if el.getparent() is None else el)
     return root
+
+
+def _text_body(item: Item) -> str:
+    """The body as plain text, which Exchange derives from an HTML body."""
+    body = item.fields.get("Body")
+    if body is None or not body.text:
+        return ""
+    if body.get("BodyType") != "HTML":
+        return body.text
+    return "".join(str(part) for part in lxml.html.fromstring(body.text).itertext())
 
 
 def _filter_dictionary(el: Element, keys: set[str] | None, everything: bool) -> Element:

@@ -105,6 +105,8 @@ class Folder:
     distinguished: str | None = None
     change_key: str = field(default_factory=new_change_key)
     items: dict[str, Item] = field(default_factory=dict)
+    # Who may do what in the folder, as the client last set it (t:PermissionSet).
+    permission_set: Element | None = None
     # (sequence number, item id, change kind), sequence numbers strictly increasing.
     log: list[tuple[int, str, str]] = field(default_factory=list)
     seq: int = 0
@@ -118,11 +120,11 @@ class Folder:
         return self.log[start:]
 
 
-# (distinguished id, folder kind, display name, folder class, parent distinguished id): the
-# folders of an Exchange 2016 mailbox that have a distinguished id.
+# (key, folder kind, display name, folder class, parent key): the folders of a new Exchange 2016
+# mailbox. A key is the folder's distinguished id, or for folders without one a "~" name.
 DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("root", "Folder", "", None, None),
-    ("msgfolderroot", "Folder", "Top of Information Store", "IPF.Note", "root"),
+    ("msgfolderroot", "Folder", "Top of Information Store", None, "root"),
     ("inbox", "Folder", "Inbox", "IPF.Note", "msgfolderroot"),
     ("outbox", "Folder", "Outbox", "IPF.Note", "msgfolderroot"),
     ("sentitems", "Folder", "Sent Items", "IPF.Note", "msgfolderroot"),
@@ -130,6 +132,7 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("deleteditems", "Folder", "Deleted Items", "IPF.Note", "msgfolderroot"),
     ("junkemail", "Folder", "Junk Email", "IPF.Note", "msgfolderroot"),
     ("calendar", "CalendarFolder", "Calendar", "IPF.Appointment", "msgfolderroot"),
+    ("~birthdays", "CalendarFolder", "Birthdays", "IPF.Appointment.Birthday", "calendar"),
     ("contacts", "ContactsFolder", "Contacts", "IPF.Contact", "msgfolderroot"),
     (
         "recipientcache",
@@ -138,19 +141,53 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
         "IPF.Contact.RecipientCache",
         "contacts",
     ),
+    ("~gal", "ContactsFolder", "GAL Contacts", "IPF.Contact.GalContacts", "contacts"),
+    (
+        "~orgcontacts",
+        "ContactsFolder",
+        "Organizational Contacts",
+        "IPF.Contact.OrganizationalContacts",
+        "contacts",
+    ),
+    ("~companies", "ContactsFolder", "Companies", "IPF.Contact.Company", "contacts"),
     ("tasks", "TasksFolder", "Tasks", "IPF.Task", "msgfolderroot"),
     ("notes", "Folder", "Notes", "IPF.StickyNote", "msgfolderroot"),
     ("journal", "Folder", "Journal", "IPF.Journal", "msgfolderroot"),
-    ("conversationhistory", "Folder", "Conversation History", "IPF.Note", "msgfolderroot"),
+    ("conversationhistory", "Folder", "Conversation History", None, "msgfolderroot"),
+    ("~rss", "Folder", "RSS Feeds", "IPF.Note.OutlookHomepage", "msgfolderroot"),
+    (
+        "~conversationactions",
+        "Folder",
+        "Conversation Action Settings",
+        "IPF.Configuration",
+        "msgfolderroot",
+    ),
     ("syncissues", "Folder", "Sync Issues", "IPF.Note", "msgfolderroot"),
-    ("conflicts", "Folder", "Conflicts", "IPF.Note", "syncissues"),
-    ("localfailures", "Folder", "Local Failures", "IPF.Note", "syncissues"),
-    ("serverfailures", "Folder", "Server Failures", "IPF.Note", "syncissues"),
+    ("conflicts", "Folder", "Conflicts", None, "syncissues"),
+    ("localfailures", "Folder", "Local Failures", None, "syncissues"),
+    ("serverfailures", "Folder", "Server Failures", None, "syncissues"),
     ("searchfolders", "Folder", "Finder", None, "root"),
     ("recoverableitemsroot", "Folder", "Recoverable Items", None, "root"),
     ("recoverableitemsdeletions", "Folder", "Deletions", None, "recoverableitemsroot"),
     ("recoverableitemsversions", "Folder", "Versions", None, "recoverableitemsroot"),
     ("recoverableitemspurges", "Folder", "Purges", None, "recoverableitemsroot"),
+    ("~calendarlogging", "Folder", "Calendar Logging", None, "recoverableitemsroot"),
+    *(
+        (f"~{name}", "Folder", name, None, "root")
+        for name in (
+            "Common Views",
+            "Deferred Action",
+            "ExchangeSyncData",
+            "Freebusy Data",
+            "Location",
+            "MailboxAssociations",
+            "Schedule",
+            "Shortcuts",
+            "Spooler Queue",
+            "System",
+            "Views",
+        )
+    ),
 )
 
 
@@ -166,11 +203,13 @@ class Mailbox:
         # SyncFolderHierarchy reads as SyncFolderItems reads a folder's.
         self.hierarchy_log: list[tuple[int, str, str]] = []
         self.hierarchy_seq = 0
-        for name, kind, display, cls, parent in DEFAULT_FOLDERS:
-            parent_id = self.distinguished[parent] if parent else None
-            folder = self.add_folder(kind, display, cls, parent_id)
-            folder.distinguished = name
-            self.distinguished[name] = folder.id
+        by_key: dict[str, str] = {}
+        for key, kind, display, cls, parent in DEFAULT_FOLDERS:
+            folder = self.add_folder(kind, display, cls, by_key[parent] if parent else None)
+            by_key[key] = folder.id
+            if not key.startswith("~"):
+                folder.distinguished = key
+                self.distinguished[key] = folder.id
 
     def add_folder(
         self, kind: str, display_name: str, folder_class: str | None, parent_id: str | None

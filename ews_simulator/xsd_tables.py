@@ -75,6 +75,7 @@ ITEM_BASE_ORDER: tuple[str, ...] = (
 ITEM_ELEMENT_ORDER: dict[str, tuple[str, ...]] = {
     # t:Item itself: a generic item, e.g. a post or a class Exchange has no type for.
     "Item": ITEM_BASE_ORDER,
+    "DistributionList": (*ITEM_BASE_ORDER, "DisplayName", "FileAs", "ContactSource", "Members"),
     "Message": (
         *ITEM_BASE_ORDER,
         "Sender",

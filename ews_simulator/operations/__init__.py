@@ -7,6 +7,7 @@ from ews_simulator.operations import (
     folder_changes,
     folders,
     items,
+    junk,
     sync,
 )
 from ews_simulator.operations.base import OPERATIONS, OperationContext
@@ -20,5 +21,6 @@ __all__ = [
     "folder_changes",
     "folders",
     "items",
+    "junk",
     "sync",
 ]

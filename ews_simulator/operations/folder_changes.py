@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from ews_simulator.operations.base import (
     OperationContext,
     each,
@@ -20,7 +22,11 @@ from ews_simulator.store import CHANGE_DELETE, Folder, Mailbox
 from ews_simulator.xml import Element, find_m, find_t, format_bool, local, m, parse_bool, t
 
 # Folder properties a client may change; the rest Exchange maintains itself.
-WRITABLE = {"folder:DisplayName": "DisplayName", "folder:FolderClass": "FolderClass"}
+WRITABLE = {
+    "folder:DisplayName": "DisplayName",
+    "folder:FolderClass": "FolderClass",
+    "folder:PermissionSet": "PermissionSet",
+}
 
 
 def _folder_id_only(folder: Folder) -> Element:
@@ -71,13 +77,18 @@ def _apply(mailbox: Mailbox, folder: Folder, update: Element) -> None:
     name = WRITABLE.get(uri)
     if name is None:
         raise EwsError("ErrorInvalidPropertySet", f"{uri or local(update[0])} cannot be changed.")
+    if local(update) == "DeleteFolderField" and name == "PermissionSet":
+        folder.permission_set = None
+        return
     if local(update) == "DeleteFolderField":
         raise EwsError("ErrorInvalidPropertyDelete", f"A folder's {name} cannot be deleted.")
     value = find_t(update[1], name) if len(update) > 1 and len(update[1]) else None
     if value is None:
         raise EwsError("ErrorInvalidPropertySet", f"{local(update)} lacks the new {name}.")
     text = (value.text or "").strip()
-    if name == "DisplayName":
+    if name == "PermissionSet":
+        folder.permission_set = copy.deepcopy(value)
+    elif name == "DisplayName":
         if not text:
             raise EwsError("ErrorInvalidPropertySet", "A folder needs a display name.")
         if folder.parent_id is not None:

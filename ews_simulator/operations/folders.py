@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from ews_simulator.operations.base import (
     OperationContext,
     each,
@@ -38,6 +40,8 @@ def render_folder(mailbox: Mailbox, folder: Folder) -> Element:
     el.append(t("DisplayName", folder.display_name))
     el.append(t("TotalCount", str(len(folder.items))))
     el.append(t("ChildFolderCount", str(len(mailbox.children(folder.id)))))
+    if folder.permission_set is not None and folder.kind == "Folder":
+        el.append(copy.deepcopy(folder.permission_set))
     if folder.kind in WITH_UNREAD:
         unread = sum(1 for item in folder.items.values() if _unread(item.fields.get("IsRead")))
         el.append(t("UnreadCount", str(unread)))
@@ -130,7 +134,7 @@ def create_folder(ctx: OperationContext) -> Element:
         if not name:
             raise EwsError("ErrorInvalidRequest", "A folder needs a display name.")
         if any(f.display_name.lower() == name.lower() for f in ctx.mailbox.children(parent.id)):
-            raise EwsError("ErrorFolderExists", "A folder with that name already exists.")
+            raise EwsError("ErrorFolderExists", f"Could not create folder '{name}'.")
         # A plain t:Folder gets no class of its own: Exchange does not inherit the parent's.
         folder_class = text_t(el, "FolderClass") or FOLDER_KINDS[kind]
         folder = ctx.mailbox.add_folder(kind, name, folder_class, parent.id)

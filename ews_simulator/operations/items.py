@@ -35,6 +35,7 @@ MIME_KINDS = frozenset({"Message", "Item"})
 DEFAULT_FOLDER = {
     "CalendarItem": "calendar",
     "Contact": "contacts",
+    "DistributionList": "contacts",
     "Task": "tasks",
     "Message": "drafts",
 }
@@ -229,9 +230,11 @@ def delete_item(ctx: OperationContext) -> Element:
             master.deleted_occurrences.add(item.instance_index)
             ctx.mailbox.updated(master)
             return []
-        deleted_items = ctx.mailbox.distinguished["deleteditems"]
-        if delete_type == "MoveToDeletedItems" and item.folder_id != deleted_items:
-            move(ctx.mailbox, item, deleted_items)
+        # A soft-deleted item waits in the dumpster (Recoverable Items\Deletions).
+        bin_name = {"MoveToDeletedItems": "deleteditems", "SoftDelete": "recoverableitemsdeletions"}
+        target = ctx.mailbox.distinguished.get(bin_name.get(delete_type, ""))
+        if target is not None and item.folder_id != target:
+            move(ctx.mailbox, item, target)
         else:
             ctx.mailbox.remove_item(item)
         return []

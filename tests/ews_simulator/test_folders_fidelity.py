@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from exchangelib import Account, Message
+from exchangelib import Account, DistributionList, HTMLBody, Message
 from exchangelib.errors import (
     ErrorDeleteDistinguishedFolder,
+    ErrorFolderExists,
     ErrorFolderNotFound,
     ErrorInternalServerError,
     ErrorInvalidChangeKey,
@@ -139,3 +140,44 @@ def test_a_failing_handler_answers_a_server_fault(
     assert "ErrorInternalServerError" in response.text
     with pytest.raises(ErrorInternalServerError):
         account.inbox.refresh()
+
+
+def test_the_mailbox_has_exchange_s_folder_tree(account: Account) -> None:
+    names = {f.name for f in account.root.walk()}
+    assert {"Common Views", "Finder", "Recoverable Items", "GAL Contacts", "RSS Feeds"} <= names
+    assert account.root.tois.folder_class is None
+    assert len(list(account.contacts.walk())) >= 2
+
+
+def test_folder_names_are_unique_regardless_of_case(account: Account) -> None:
+    Folder(parent=account.inbox, name="Clients").save()
+    with pytest.raises(ErrorFolderExists, match="Could not create folder 'clients'"):
+        Folder(parent=account.inbox, name="clients").save()
+
+
+def test_soft_deleted_items_wait_in_recoverable_items(account: Account) -> None:
+    message = Message(folder=account.inbox, subject="gone soon").save()
+    message.soft_delete()
+    assert account.inbox.all().count() == 0
+    assert account.trash.all().count() == 0
+    assert [m.subject for m in account.recoverable_items_deletions.all()] == ["gone soon"]
+
+
+def test_mark_as_junk_moves_between_junk_and_inbox(account: Account) -> None:
+    message = Message(folder=account.inbox, subject="offer").save()
+    message.mark_as_junk(is_junk=True, move_item=True)
+    assert [m.subject for m in account.junk.all()] == ["offer"]
+    message.mark_as_junk(is_junk=False, move_item=True)
+    assert [m.subject for m in account.inbox.all()] == ["offer"]
+
+
+def test_text_body_is_derived_from_an_html_body(account: Account) -> None:
+    Message(folder=account.inbox, subject="html", body=HTMLBody("<p>Hello <b>you</b></p>")).save()
+    (fetched,) = account.inbox.all().only("text_body")
+    assert fetched.text_body == "Hello you"
+
+
+def test_distribution_lists_are_created_in_contacts(account: Account) -> None:
+    DistributionList(folder=account.contacts, display_name="Sales team").save()
+    (found,) = account.contacts.filter(display_name="Sales team")
+    assert isinstance(found, DistributionList)
