@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
+    # Extra trusted CAs (PEM file) for Exchange and Graph endpoints behind an internal CA.
+    ca_bundle: Path | None = None
     # Concurrent EWS requests allowed towards one Exchange server / one mailbox, all workers
     # together (Exchange throttles clients that exceed its own budgets).
     ews_max_per_server: Annotated[int, Field(ge=1, le=1000)] = 16

@@ -46,8 +46,11 @@ def add(
     ews_url: Annotated[
         str | None, typer.Option(help="the EWS endpoint, …/EWS/Exchange.asmx")
     ] = None,
-    connector: Annotated[str, typer.Option(help="ews")] = "ews",
-    auth: Annotated[str, typer.Option(help="basic, ntlm, oauth2 or noauth")] = "basic",
+    connector: Annotated[str, typer.Option(help="ews or graph")] = "ews",
+    auth: Annotated[
+        str | None,
+        typer.Option(help="basic, ntlm, oauth2 or noauth (default basic; Graph: oauth2)"),
+    ] = None,
     username: Annotated[str | None, typer.Option(help="the service account")] = None,
     password_file: SecretFile = None,
     tenant: Annotated[str | None, typer.Option(help="OAuth2: the directory (tenant)")] = None,
@@ -62,6 +65,9 @@ def add(
     ] = None,
     audience: Annotated[
         str | None, typer.Option(help="OAuth2: the token's resource (default the EWS host)")
+    ] = None,
+    graph_url: Annotated[
+        str | None, typer.Option(help="Graph: the endpoint (default Microsoft's, …/v1.0)")
     ] = None,
     impersonation: Annotated[
         bool, typer.Option("--impersonation", help="the account impersonates each mailbox")
@@ -86,6 +92,7 @@ def add(
         "client_certificate": _read_secret(client_certificate_file, "--client-certificate-file"),
         "authority_url": authority_url,
         "audience": audience,
+        "graph_url": graph_url,
         "impersonation": impersonation,
     }
     try:
@@ -98,7 +105,11 @@ def add(
         raise fail(problems(exc)) from None
     except AppError as exc:
         raise fail(exc.detail) from None
-    typer.echo(f"connection {created.name} ({created.auth}) to {created.ews_url} added")
+    endpoint = created.graph_url or "Microsoft Graph" if created.connector == "graph" else None
+    typer.echo(
+        f"connection {created.name} ({created.connector}, {created.auth}) "
+        f"to {endpoint or created.ews_url} added"
+    )
 
 
 @connections_cli.command("list")
@@ -125,13 +136,31 @@ def try_connection(
     from app.connections import service
     from app.db import unit_of_work
     from app.kit.errors import AppError
-    from workers.connectors.ews.connection import ExchangeProbe
+    from workers.connectors.probe import ConnectorProbe
 
     try:
         with unit_of_work() as db:
-            result = service.test_connection(db, name, ExchangeProbe(), mailbox)
+            result = service.test_connection(db, name, ConnectorProbe(), mailbox)
     except AppError as exc:
         raise fail(exc.detail) from None
     typer.echo(("ok: " if result.ok else "failed: ") + result.detail)
     if not result.ok:
         raise typer.Exit(code=1)
+
+
+@connections_cli.command("switch")
+def switch(
+    name: Annotated[str, typer.Option(help="the connection its users leave")],
+    to: Annotated[str, typer.Option(help="the connection they join")],
+) -> None:
+    """Move every user of a connection to another (e.g. EWS to Graph before EWS is switched off)."""
+    from app.connections import service
+    from app.db import unit_of_work
+    from app.kit.errors import AppError
+
+    try:
+        with unit_of_work() as db:
+            moved = service.switch_connection(db, name, to)
+    except AppError as exc:
+        raise fail(exc.detail) from None
+    typer.echo(f"{moved} user(s) moved from {name} to {to}")

@@ -95,10 +95,10 @@ def serve(
     import uvicorn
 
     from app.main import create_app
-    from workers.connectors.ews.connection import ExchangeProbe
     from workers.connectors.ews.messages import ExchangeMessages
+    from workers.connectors.probe import ConnectorProbe
 
-    app = create_app(mailbox_probe=ExchangeProbe(), mailbox_messages=ExchangeMessages())
+    app = create_app(mailbox_probe=ConnectorProbe(), mailbox_messages=ExchangeMessages())
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
     failures: list[str] = []
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models.connections import Connection
-from app.models.sync import SyncUser
+from app.models.sync import FolderState, SyncLink, SyncUser
 
 
 def find_by_name(db: Session, name: str) -> Connection | None:
@@ -38,3 +38,21 @@ def first_mailbox(db: Session, connection_id: int) -> str | None:
         .order_by(SyncUser.user_id)
         .limit(1)
     ).first()
+
+
+def user_ids(db: Session, connection_id: int) -> list[int]:
+    return list(db.scalars(select(SyncUser.user_id).where(SyncUser.connection_id == connection_id)))
+
+
+def move_users(db: Session, from_id: int, to_id: int) -> None:
+    db.execute(
+        update(SyncUser).where(SyncUser.connection_id == from_id).values(connection_id=to_id)
+    )
+
+
+def forget_mailbox_state(db: Session, user_ids: list[int]) -> None:
+    """Drops the users' links and folder states: item ids and sync states are per connector."""
+    if not user_ids:
+        return
+    db.execute(delete(SyncLink).where(SyncLink.user_id.in_(user_ids)))
+    db.execute(delete(FolderState).where(FolderState.user_id.in_(user_ids)))

@@ -27,6 +27,7 @@ Pem = Annotated[
     ),
 ]
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
+MICROSOFT_GRAPH = "https://graph.microsoft.com/v1.0"
 
 # What each EWS auth type uses; everything else must stay empty.
 _FIELDS_OF_AUTH = {
@@ -35,7 +36,11 @@ _FIELDS_OF_AUTH = {
     AuthType.OAUTH2: {"tenant", "client_id", "client_secret", "client_certificate"},
     AuthType.NOAUTH: set(),
 }
-CREDENTIAL_FIELDS = frozenset().union(*_FIELDS_OF_AUTH.values()) | {"authority_url", "audience"}
+CREDENTIAL_FIELDS = frozenset().union(*_FIELDS_OF_AUTH.values()) | {
+    "authority_url",
+    "audience",
+    "graph_url",
+}
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,28 @@ class ConnectionShape:
     present: frozenset[str]
 
 
+def _graph_problems(shape: ConnectionShape) -> list[str]:
+    found = []
+    if shape.ews_url is not None:
+        found.append("ews_url: a Graph connection has no EWS endpoint (see graph_url)")
+    if shape.auth not in (None, AuthType.OAUTH2):
+        found.append("auth: a Graph connection signs in with OAuth2 (an app registration)")
+    return found
+
+
 def problems(shape: ConnectionShape) -> list[str]:
     """Why this combination of fields cannot reach a mailbox; empty when it can."""
     found: list[str] = []
-    if shape.ews_url is None:
+    graph = shape.connector is ConnectorKind.GRAPH
+    if graph:
+        found.extend(_graph_problems(shape))
+    elif shape.ews_url is None:
         found.append("ews_url: an EWS connection needs its endpoint, …/EWS/Exchange.asmx")
-    auth = shape.auth or AuthType.BASIC
+    auth = AuthType.OAUTH2 if graph else shape.auth or AuthType.BASIC
     used = _FIELDS_OF_AUTH[auth] | (
-        {"authority_url", "audience"} if auth is AuthType.OAUTH2 else set()
+        ({"authority_url", "graph_url"} if graph else {"authority_url", "audience"})
+        if auth is AuthType.OAUTH2
+        else set()
     )
     for name in sorted((shape.present & CREDENTIAL_FIELDS) - used):
         found.append(f"{name}: not used with auth {auth}")
@@ -96,6 +115,9 @@ class ConnectionFields(BaseModel):
         default=None,
         description="the resource tokens are for; default the EWS URL's scheme and host",
     )
+    graph_url: HttpUrl | None = Field(
+        default=None, description=f"Graph connections: the endpoint; default {MICROSOFT_GRAPH}"
+    )
     impersonation: bool | None = None
 
     def present(self) -> frozenset[str]:
@@ -109,10 +131,13 @@ class ConnectionFields(BaseModel):
 class ConnectionCreate(ConnectionFields):
     name: ConnectionName
     connector: ConnectorKind = ConnectorKind.EWS
-    auth: AuthType = AuthType.BASIC
+    auth: AuthType | None = Field(default=None, description="default basic; oauth2 for Graph")
 
     @model_validator(mode="after")
     def _fields_fit_auth(self) -> Self:
+        if self.auth is None:
+            graph = self.connector is ConnectorKind.GRAPH
+            self.auth = AuthType.OAUTH2 if graph else AuthType.BASIC
         found = problems(ConnectionShape(self.connector, self.ews_url, self.auth, self.present()))
         if found:
             raise ValueError("; ".join(found))
@@ -146,6 +171,7 @@ class ConnectionRead(BaseModel):
     certificate: CertificateRead | None
     authority_url: str | None
     audience: str | None
+    graph_url: str | None
     impersonation: bool
     users: int
     created_at: datetime

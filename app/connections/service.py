@@ -11,6 +11,7 @@ from app.connections import certificates, repository
 from app.connections.schemas import (
     CREDENTIAL_FIELDS,
     MICROSOFT_AUTHORITY,
+    MICROSOFT_GRAPH,
     CertificateRead,
     ConnectionCreate,
     ConnectionRead,
@@ -21,7 +22,7 @@ from app.connections.schemas import (
 from app.kit.crypto import default_secret_box
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
-from app.models.connections import Connection
+from app.models.connections import Connection, ConnectorKind
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, MailboxProbe, OAuthApp
 from app.users.schemas import ConnectionTestRead
@@ -32,7 +33,7 @@ _SECRET_COLUMNS = {
     "client_secret": "secret_encrypted",
     "client_certificate": "certificate_encrypted",
 }
-_PLAIN_COLUMNS = ("username", "tenant", "client_id", "authority_url", "audience")
+_PLAIN_COLUMNS = ("username", "tenant", "client_id", "authority_url", "audience", "graph_url")
 
 
 def _certificate(row: Connection) -> CertificateRead | None:
@@ -60,6 +61,7 @@ def to_read(row: Connection, users: int) -> ConnectionRead:
         certificate=_certificate(row),
         authority_url=row.authority_url,
         audience=row.audience,
+        graph_url=row.graph_url,
         impersonation=row.impersonation,
         users=users,
         created_at=row.created_at,
@@ -176,6 +178,26 @@ def delete_connection(db: Session, name: str) -> None:
     db.flush()
 
 
+def switch_connection(db: Session, name: str, to: str) -> int:
+    """Moves every user of connection `name` to connection `to`; returns how many moved.
+
+    Between connectors (EWS ↔ Graph) item ids and sync states mean nothing to the other side,
+    so the users' links and folder states go: their next run lists both sides whole and pairs
+    the items by the CRM id crmsync stamped on them (the same property on both connectors),
+    then by the first-sync matching rules, without creating duplicates.
+    """
+    source, target = get_existing(db, name), get_existing(db, to)
+    if source.id == target.id:
+        raise InvalidInput(f"--to names the same connection {source.name!r}")
+    moved = repository.user_ids(db, source.id)
+    repository.move_users(db, source.id, target.id)
+    if source.connector is not target.connector:
+        repository.forget_mailbox_state(db, moved)
+    db.flush()
+    db.expire_all()
+    return len(moved)
+
+
 def _decrypted(value: bytes | None) -> str | None:
     return default_secret_box().decrypt(value) if value is not None else None
 
@@ -185,8 +207,34 @@ def _default_audience(ews_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _graph_connection(row: Connection, mailbox: str) -> MailboxConnection:
+    assert row.tenant is not None and row.client_id is not None  # enforced on every write
+    graph_url = (row.graph_url or MICROSOFT_GRAPH).rstrip("/")
+    oauth_app = OAuthApp(
+        tenant=row.tenant,
+        client_id=row.client_id,
+        client_secret=_decrypted(row.secret_encrypted),
+        client_certificate=_decrypted(row.certificate_encrypted),
+        authority_url=(row.authority_url or MICROSOFT_AUTHORITY).rstrip("/"),
+        audience=_default_audience(graph_url),
+    )
+    return MailboxConnection(
+        mailbox=mailbox,
+        ews_url=None,
+        auth_type=AuthType.OAUTH2,
+        username=None,
+        secret=None,
+        impersonation=False,
+        timeout_seconds=get_settings().ews_timeout_seconds,
+        oauth_app=oauth_app,
+        graph_url=graph_url,
+    )
+
+
 def mailbox_connection(row: Connection, mailbox: str) -> MailboxConnection:
     """How to reach `mailbox` through this connection, secrets decrypted for the connector."""
+    if row.connector is ConnectorKind.GRAPH:
+        return _graph_connection(row, mailbox)
     assert row.ews_url is not None and row.auth_type is not None  # enforced on every write
     oauth_app = None
     if row.auth_type is AuthType.OAUTH2:

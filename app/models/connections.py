@@ -19,6 +19,7 @@ from app.models.sync import AuthType
 
 class ConnectorKind(StrEnum):
     EWS = "ews"
+    GRAPH = "graph"  # Exchange Online through Microsoft Graph
 
 
 class Connection(ServiceTable):
@@ -30,6 +31,8 @@ class Connection(ServiceTable):
     name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     connector: Mapped[ConnectorKind] = mapped_column(StrEnumType(ConnectorKind, 16), nullable=False)
     ews_url: Mapped[str | None] = mapped_column(String(2048))
+    # Graph connections: the Graph endpoint (default Microsoft's public cloud).
+    graph_url: Mapped[str | None] = mapped_column(String(2048))
     auth_type: Mapped[AuthType | None] = mapped_column(StrEnumType(AuthType, 16))
     # Basic and NTLM: the service account.
     username: Mapped[str | None] = mapped_column(String(320))

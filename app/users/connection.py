@@ -37,13 +37,15 @@ class MailboxConnection:
     """
 
     mailbox: str
-    ews_url: str
+    ews_url: str | None  # None for a Graph connection
     auth_type: AuthType
     username: str | None
     secret: str | None = field(repr=False)
     impersonation: bool
     timeout_seconds: int = 60
     oauth_app: OAuthApp | None = None
+    # Graph connections: the Graph endpoint (…/v1.0); the mailbox is reached through it.
+    graph_url: str | None = None
 
 
 @dataclass(frozen=True)

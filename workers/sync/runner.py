@@ -18,8 +18,10 @@ from app.runs.service import to_read
 from app.sync_control import service as sync_control
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
+from app.users.connection import MailboxConnection
 from app.users.service import connection_for
 from workers.connectors.ews.connection import ErrorClass, classify, open_account
+from workers.connectors.graph.mailbox import GraphMailbox
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync.checkpoints import FolderCheckpoint, skipped_items
 from workers.sync.core.journal import Journal
@@ -150,9 +152,12 @@ def run_user_sync(request: RunRequest) -> RunRead:
     failure: str | None = None
     failure_kind: ErrorClass | None = None
     try:
-        account = open_account(connection)
+        account = open_mailbox(connection)
         with get_database().session_factory() as db:
             for source in sources_for(request.user_id, settings, db):
+                if isinstance(account, GraphMailbox) and source.entity not in account.entities:
+                    report.outcomes.append(_not_over_graph(source.entity))
+                    continue
                 report.outcomes.append(sync_entity(db, source, account, run_id))
     except Exception as exc:
         failure_kind, failure = classify(exc)
@@ -182,6 +187,20 @@ def run_user_sync(request: RunRequest) -> RunRead:
             sync_control.record_success(db, request.user_id)
         _observe(finished, report)
         return to_read(finished)
+
+
+def open_mailbox(connection: MailboxConnection) -> Any:
+    """The mailbox as its connector reaches it: an exchangelib Account or a Graph mailbox."""
+    if connection.graph_url is not None:
+        return GraphMailbox(connection)
+    return open_account(connection)
+
+
+def _not_over_graph(entity: str) -> EntityOutcome:
+    message = f"not synchronized over Microsoft Graph yet (connect this user over EWS for {entity})"
+    outcome = EntityOutcome(entity, engine.RunStatus.SUCCESS, engine.Journal(), message=message)
+    outcome.journal.log(engine.LogLevel.WARNING, engine.ActionKind.SKIP, message)
+    return outcome
 
 
 def _observe(run: SyncRun, report: RunReport) -> None:

@@ -23,6 +23,7 @@ from workers.connectors.ews.calendar import CalendarCodec, CalendarGateway
 from workers.connectors.ews.contacts import ContactCodec
 from workers.connectors.ews.folder import FolderGateway
 from workers.connectors.ews.tasks import TaskCodec, TaskGateway
+from workers.connectors.graph.mailbox import GraphMailbox
 from workers.sync.appointments import mapping as appointments
 from workers.sync.communications import crm as crm_communications
 from workers.sync.communications.crm import (
@@ -93,7 +94,9 @@ class ContactSource:
     mapping: ContactMapping
     entity: str = SyncEntity.CONTACTS.value
 
-    def gateway(self, account: Any) -> FolderGateway:
+    def gateway(self, account: Any) -> MailboxFolder:
+        if isinstance(account, GraphMailbox):
+            return account.contacts(self.mapping.outlook_fields)
         return FolderGateway(account, account.contacts, ContactCodec(self.mapping.outlook_fields))
 
     def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:

@@ -126,6 +126,7 @@ def _configuration(connection: MailboxConnection, *, patient: bool) -> Configura
         connection.timeout_seconds,
         patient,
     )
+    assert connection.ews_url is not None, "a Graph connection has no EWS endpoint"
     with _configurations_lock:
         configuration = _configurations.get(key)
         if configuration is None:
