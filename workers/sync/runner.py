@@ -24,7 +24,7 @@ from workers.connectors.ews.connection import ErrorClass, classify, open_account
 from workers.connectors.graph.mailbox import GraphMailbox
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync.checkpoints import FolderCheckpoint, skipped_items
-from workers.sync.core.journal import Journal
+from workers.sync.core.journal import ActionKind, Journal
 from workers.sync.core.sync_pass import sync_pass
 from workers.sync.links import DatabaseLinkStore
 from workers.sync.recording import finish_run, start_run
@@ -198,8 +198,8 @@ def open_mailbox(connection: MailboxConnection) -> Any:
 
 def _not_over_graph(entity: str) -> EntityOutcome:
     message = f"not synchronized over Microsoft Graph yet (connect this user over EWS for {entity})"
-    outcome = EntityOutcome(entity, engine.RunStatus.SUCCESS, engine.Journal(), message=message)
-    outcome.journal.log(engine.LogLevel.WARNING, engine.ActionKind.SKIP, message)
+    outcome = EntityOutcome(entity, RunStatus.SUCCESS, Journal(), message=message)
+    outcome.journal.log(EntryLevel.WARNING, ActionKind.SKIP, message)
     return outcome
 
 

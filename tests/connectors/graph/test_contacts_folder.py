@@ -12,7 +12,7 @@ from workers.connectors.graph.client import AuthenticationFailed, GraphClient
 from workers.connectors.graph.contacts import GraphContactCodec
 from workers.connectors.graph.folder import GraphFolder
 from workers.connectors.tag import GRAPH_TAG_PROPERTY_ID
-from workers.sync.core.planner import CreateInOutlook, DeleteInOutlook, UpdateOutlook
+from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
 
 FIELDS = (
     "title",
@@ -68,7 +68,14 @@ def test_create_list_update_delete_round_trip(
     )
 
     changed = folder.update_many(
-        [UpdateOutlook(first.remote_id, first.change_key, {"email1": "new@example.org"})]
+        [
+            UpdateOutlook(
+                first.remote_id,
+                first.change_key,
+                {"email1": "new@example.org"},
+                current=first.record,
+            )
+        ]
     )
     assert isinstance(changed[0], str) and changed[0] != first.change_key
     gone = created[1].remote_id  # type: ignore[union-attr]

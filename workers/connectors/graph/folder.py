@@ -14,15 +14,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from workers.connectors.graph.client import BatchRequest, GraphClient, GraphError
-from workers.sync.core.engine import RemoteCreated
-from workers.sync.core.planner import CreateInOutlook, DeleteInOutlook, RemoteItem, UpdateOutlook
-from workers.sync.core.records import Record, Value
+from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
+from workers.sync.core.ports import MailboxListing, RemoteCreated
+from workers.sync.core.records import Record, RemoteItem, Value
 
 DELTA_PAGE_SIZE = 200
 
@@ -48,13 +47,6 @@ class GraphCodec(Protocol):
     ) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class GraphListing:
-    changes: dict[str, RemoteItem | None]
-    sync_state: str | None
-    complete: bool
-
-
 def modified_of(item: Mapping[str, Any]) -> datetime:
     raw = item.get("lastModifiedDateTime")
     if not isinstance(raw, str):
@@ -64,7 +56,7 @@ def modified_of(item: Mapping[str, Any]) -> datetime:
 
 
 class GraphFolder:
-    """A collection such as /users/{mailbox}/contacts: list, fetch, find by tag, write."""
+    """A collection such as /users/{mailbox}/contacts: the core's MailboxFolder port."""
 
     def __init__(
         self,
@@ -80,22 +72,19 @@ class GraphFolder:
         self.codec = codec
         self.delta_path = delta_path or f"{collection}/delta"
         self.delta_query = dict(delta_query or {})
-        # The full current record of items this run knows (read, or unchanged since their
-        # link's base), so an update can send whole multi-value fields.
-        self.known: dict[str, Record] = {}
 
     def _remote_item(self, item: Mapping[str, Any]) -> RemoteItem:
-        record = self.codec.to_record(item)
-        self.known[str(item["id"])] = record
         return RemoteItem(
             remote_id=str(item["id"]),
             change_key=item.get("changeKey") or item.get("@odata.etag"),
-            record=record,
+            record=self.codec.to_record(item),
             modified=modified_of(item),
             tag=self.codec.tag_of(item),
         )
 
-    def list_changes(self, sync_state: str | None) -> GraphListing:
+    def list_changes(
+        self, sync_state: str | None, bases: Mapping[str, Record] | None = None
+    ) -> MailboxListing:
         """Changes since the delta link `sync_state`; with none or an expired one, every item."""
         if sync_state is not None:
             try:
@@ -107,7 +96,7 @@ class GraphFolder:
         query = {**self.codec.query, **self.delta_query}
         return self._round(self.delta_path, query, complete=True)
 
-    def _round(self, url: str, params: dict[str, str], *, complete: bool) -> GraphListing:
+    def _round(self, url: str, params: dict[str, str], *, complete: bool) -> MailboxListing:
         changes: dict[str, RemoteItem | None] = {}
         headers = {"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"}
         delta_link: str | None = None
@@ -118,7 +107,7 @@ class GraphFolder:
                 else:
                     changes[str(item["id"])] = self._remote_item(item)
             delta_link = page.get("@odata.deltaLink", delta_link)
-        return GraphListing(changes, delta_link, complete)
+        return MailboxListing(changes, delta_link, complete)
 
     def _item_url(self, remote_id: str) -> str:
         return f"{self.collection}/{quote(remote_id, safe='')}"
@@ -129,7 +118,9 @@ class GraphFolder:
         encoded = "&".join(f"{k}={quote(v, safe=',()=')}" for k, v in query.items())
         return f"{url}?{encoded}"
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteItem | None]:
+    def fetch(
+        self, remote_ids: Sequence[str], bases: Mapping[str, Record] | None = None
+    ) -> dict[str, RemoteItem | None]:
         """Current items by id; None for one that no longer exists."""
         answers = self.client.batch(
             [
@@ -186,8 +177,7 @@ class GraphFolder:
     def update_many(self, items: Sequence[UpdateOutlook]) -> list[str | Exception | None]:
         requests = []
         for item in items:
-            full = {**self.known.get(item.remote_id, {}), **item.changes}
-            body = self.codec.changed_body(full, list(item.changes), item.retag)
+            body = self.codec.changed_body(item.full_record, list(item.changes), item.retag)
             requests.append(BatchRequest("PATCH", self._item_url(item.remote_id), body))
         updated: list[str | Exception | None] = []
         for answer in self.client.batch(requests):
