@@ -10,7 +10,13 @@ from pathlib import Path
 from types import FrameType
 
 from ews_simulator import persistence
+from ews_simulator.authority import (
+    TOKEN_LIFETIME_SECONDS,
+    add_client_arguments,
+    clients_from_arguments,
+)
 from ews_simulator.server import AuthConfig, Simulator, SimulatorHTTPServer
+from ews_simulator.tls import generate_identity
 
 SAVE_INTERVAL_SECONDS = 30.0
 
@@ -45,7 +51,24 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-auth", action="store_true", help="accept requests without credentials"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate from a CA generated at start (see --ca-out), and an"
+        " OAuth2 authority at /{tenant}/ for the --client registrations",
+    )
+    add_client_arguments(parser)
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=TOKEN_LIFETIME_SECONDS,
+        metavar="SECONDS",
+        help="how long access tokens last (short ones exercise the clients' refresh)",
+    )
+    args = parser.parse_args(argv)
+    if not args.tls and (args.client or args.client_certificate or args.ca_out):
+        parser.error("--client, --client-certificate and --ca-out need --tls")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,10 +80,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--user expects NAME:PASSWORD, got {spec!r}", file=sys.stderr)
             return 2
         users[name] = password
-    simulator = Simulator(AuthConfig(users, set(args.impersonator), args.no_auth))
+    try:
+        clients = clients_from_arguments(args)
+    except (ValueError, OSError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    simulator = Simulator(
+        AuthConfig(users, set(args.impersonator), args.no_auth, clients, args.token_lifetime)
+    )
     if args.data is not None and args.data.exists():
         persistence.load(simulator.store, args.data)
-    server = SimulatorHTTPServer((args.host, args.port), simulator)
+    identity = generate_identity(args.host) if args.tls else None
+    if identity is not None and args.ca_out is not None:
+        args.ca_out.write_bytes(identity.ca_pem)
+    server = SimulatorHTTPServer((args.host, args.port), simulator, identity)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

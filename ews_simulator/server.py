@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import math
+import ssl
 import sys
 import threading
 import time
@@ -20,7 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ews_simulator.authority import TOKEN_LIFETIME_SECONDS, Clients
 from ews_simulator.control import Control, Fault
+from ews_simulator.oauth import APP_PREFIX, OAuthEndpoints
 from ews_simulator.operations import OPERATIONS, OperationContext
 from ews_simulator.operations.base import error, respond
 from ews_simulator.seed import seed_mailbox
@@ -32,6 +35,7 @@ from ews_simulator.soap import (
     response_envelope,
 )
 from ews_simulator.store import Store
+from ews_simulator.tls import ServerIdentity
 from ews_simulator.xml import Element, XmlRejectedError, parse_request
 
 EWS_PATH = "/ews/exchange.asmx"
@@ -51,10 +55,15 @@ class AuthConfig:
     users: dict[str, str] = field(default_factory=dict)
     impersonators: set[str] = field(default_factory=set)
     no_auth: bool = False
+    # App registrations that get OAuth2 tokens (served with TLS only), and their lifetime.
+    clients: Clients = field(default_factory=Clients)
+    token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS
 
 
 class UnauthorizedError(Exception):
-    pass
+    def __init__(self, challenge: str = 'Basic realm="ews-simulator"') -> None:
+        super().__init__(challenge)
+        self.challenge = challenge
 
 
 @dataclass
@@ -74,18 +83,15 @@ class Simulator:
         self.store = store or Store()
         self.control = Control()
         self.observers: list[Observer] = []
+        # Set by the HTTPS server, which knows the audience (its own URL).
+        self.oauth: OAuthEndpoints | None = None
 
     # --- EWS -----------------------------------------------------------------------------
     def handle_ews(self, headers: dict[str, str], body: bytes) -> Reply:
         try:
             user = self._authenticate(headers.get("authorization"))
-        except UnauthorizedError:
-            return Reply(
-                401,
-                b"UnauthorizedError",
-                "text/plain",
-                {"WWW-Authenticate": 'Basic realm="ews-simulator"'},
-            )
+        except UnauthorizedError as e:
+            return Reply(401, b"UnauthorizedError", "text/plain", {"WWW-Authenticate": e.challenge})
         try:
             root = parse_request(body)
             request = parse_envelope(root)
@@ -162,6 +168,11 @@ class Simulator:
     def _authenticate(self, header: str | None) -> str | None:
         if self.auth.no_auth:
             return None
+        if header and header.lower().startswith("bearer "):
+            principal = self.oauth.principal(header) if self.oauth else None
+            if principal is None:
+                raise UnauthorizedError('Bearer error="invalid_token"')
+            return principal
         if not header or not header.lower().startswith("basic "):
             raise UnauthorizedError
         try:
@@ -189,9 +200,14 @@ class Simulator:
                     "No mailbox: send ExchangeImpersonation or X-AnchorMailbox.",
                 )
             return target
+        if user.startswith(APP_PREFIX) and not impersonated:
+            raise SoapFaultError(
+                "ErrorMissingEmailAddress",
+                "ExchangeImpersonation SOAP header must be present for this type of OAuth token.",
+            )
         own = user.lower() if "@" in user else None
         if impersonated and impersonated != own:
-            if user not in self.auth.impersonators:
+            if user not in self.auth.impersonators and not user.startswith(APP_PREFIX):
                 raise SoapFaultError(
                     "ErrorImpersonateUserDenied",
                     "The account does not have permission to impersonate the requested user.",
@@ -289,6 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = simulator.handle_ews(headers, body)
         elif path.startswith("/_sim/"):
             reply = simulator.handle_admin(method, path, body)
+        elif simulator.oauth and (answer := simulator.oauth.route(method, path, body)):
+            reply = Reply(answer[0], answer[1], "application/json")
         else:
             reply = Reply(404, b"Not Found", "text/plain")
         if reply.drop:
@@ -327,20 +345,35 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        simulator: Simulator,
+        identity: ServerIdentity | None = None,
+    ) -> None:
+        """With an `identity`, HTTPS and the OAuth2 authority; without, plain HTTP."""
         super().__init__(address, _Handler)
         self.simulator = simulator
+        self.tls = identity is not None
+        if identity is not None:
+            # The handshake happens in each connection's own thread, not in the accept loop.
+            self.socket = identity.ssl_context().wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
+            simulator.oauth = OAuthEndpoints(
+                self.url, simulator.auth.clients, simulator.auth.token_lifetime_seconds
+            )
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up mid-exchange are routine (timeouts, dropped faults); anything
-        # else is a bug worth printing.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+        # Clients that hang up mid-exchange or fail the handshake are routine (timeouts,
+        # dropped faults); anything else is a bug worth printing.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError | ssl.SSLError):
             super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     @property
     def ews_url(self) -> str:

@@ -8,10 +8,13 @@ with SimulatorServer() as sim:
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ews_simulator.authority import TOKEN_LIFETIME_SECONDS, Clients
 from ews_simulator.control import Fault
 from ews_simulator.seed import seed_mailbox
 from ews_simulator.server import (
@@ -22,6 +25,7 @@ from ews_simulator.server import (
     serve_in_thread,
 )
 from ews_simulator.store import Mailbox, Store
+from ews_simulator.tls import generate_identity
 
 
 class SimulatorServer:
@@ -35,12 +39,30 @@ class SimulatorServer:
         no_auth: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: bool = False,
+        clients: dict[str, str] | None = None,
+        certificates: dict[str, bytes] | None = None,
+        token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
     ) -> None:
+        """With `tls`: HTTPS, its CA in `ca_file`, and an authority for the app registrations
+        (`clients`: client id → secret; `certificates`: client id → certificate PEM)."""
+        registrations = Clients(secrets=dict(clients or {}))
+        for client_id, pem in (certificates or {}).items():
+            registrations.add_certificate(client_id, pem)
         auth = AuthConfig(
-            users=dict(users or {}), impersonators=set(impersonators or ()), no_auth=no_auth
+            users=dict(users or {}),
+            impersonators=set(impersonators or ()),
+            no_auth=no_auth,
+            clients=registrations,
+            token_lifetime_seconds=token_lifetime_seconds,
         )
         self.simulator = Simulator(auth)
-        self._http = SimulatorHTTPServer((host, port), self.simulator)
+        identity = generate_identity(host) if tls else None
+        self._folder = tempfile.TemporaryDirectory(prefix="ews-sim-")
+        self.ca_file = Path(self._folder.name) / "ca.pem"
+        if identity is not None:
+            self.ca_file.write_bytes(identity.ca_pem)
+        self._http = SimulatorHTTPServer((host, port), self.simulator, identity)
         self._thread: threading.Thread | None = None
 
     def start(self) -> SimulatorServer:
@@ -54,6 +76,7 @@ class SimulatorServer:
             self._thread.join()
             self._thread = None
         self._http.server_close()
+        self._folder.cleanup()
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
@@ -73,6 +96,14 @@ class SimulatorServer:
     @property
     def ews_url(self) -> str:
         return self._http.ews_url
+
+    def authority(self, tenant: str) -> str:
+        """The authority URL a client gives MSAL (with `tls`)."""
+        return f"{self.url}/{tenant}"
+
+    def tokens_issued(self) -> int:
+        assert self.simulator.oauth is not None, "the authority is served with tls=True only"
+        return self.simulator.oauth.authority.issued
 
     @property
     def store(self) -> Store:

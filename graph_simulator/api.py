@@ -10,8 +10,9 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ews_simulator import authority as auth
 from ews_simulator.control import Control, Fault
-from graph_simulator import auth, calendar, contacts, mail, todo
+from graph_simulator import calendar, contacts, mail, todo
 from graph_simulator.delta import Deltas, sync_state_not_found
 from graph_simulator.odata import GraphError, Request, Response, bad_request
 from graph_simulator.routes import Call, resolve

@@ -6,12 +6,11 @@ import argparse
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
-from graph_simulator import auth
+from ews_simulator import authority as auth
+from ews_simulator.tls import generate_identity
 from graph_simulator.server import GraphHTTPServer, GraphSimulator
-from graph_simulator.tls import generate_identity
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -23,43 +22,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--user", action="append", default=[], metavar="SMTP", help="a mailbox (repeatable)"
     )
-    parser.add_argument(
-        "--client",
-        action="append",
-        default=[],
-        metavar="ID:SECRET",
-        help="an app registration with a client secret (repeatable)",
-    )
-    parser.add_argument(
-        "--client-certificate",
-        action="append",
-        default=[],
-        metavar="ID:PEMFILE",
-        help="an app registration's certificate, for client assertions (repeatable)",
-    )
-    parser.add_argument("--ca-out", type=Path, help="write the generated CA certificate here")
+    auth.add_client_arguments(parser)
     return parser.parse_args(argv)
-
-
-def _clients(args: argparse.Namespace) -> auth.Clients:
-    clients = auth.Clients()
-    for spec in args.client:
-        client_id, sep, secret = spec.partition(":")
-        if not sep or not client_id or not secret:
-            raise ValueError(f"--client expects ID:SECRET, got {spec!r}")
-        clients.secrets[client_id] = secret
-    for spec in args.client_certificate:
-        client_id, sep, path = spec.partition(":")
-        if not sep or not client_id:
-            raise ValueError(f"--client-certificate expects ID:PEMFILE, got {spec!r}")
-        clients.add_certificate(client_id, Path(path).read_bytes())
-    return clients
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
-        clients = _clients(args)
+        clients = auth.clients_from_arguments(args)
     except (ValueError, OSError) as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -15,12 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from graph_simulator import auth, mail
+from ews_simulator import authority as auth
+from ews_simulator.tls import ServerIdentity
+from graph_simulator import mail
 from graph_simulator.api import Dropped, GraphApi, parse_fault
 from graph_simulator.odata import GraphError, Response
 from graph_simulator.seed import seed_mailbox
 from graph_simulator.store import Store
-from graph_simulator.tls import ServerIdentity
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 SOCKET_TIMEOUT_SECONDS = 30

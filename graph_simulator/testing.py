@@ -13,12 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from graph_simulator import auth
+from ews_simulator import authority as auth
+from ews_simulator.tls import generate_identity
 from graph_simulator.api import parse_fault
 from graph_simulator.seed import seed_mailbox
 from graph_simulator.server import GraphHTTPServer, GraphSimulator, serve_in_thread
 from graph_simulator.store import Mailbox
-from graph_simulator.tls import generate_identity
 
 
 class GraphSimulatorServer:

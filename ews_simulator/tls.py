@@ -31,7 +31,7 @@ class ServerIdentity:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         # load_cert_chain reads files only; the key never outlives this call on disk.
-        with tempfile.TemporaryDirectory(prefix="graph-sim-tls-") as folder:
+        with tempfile.TemporaryDirectory(prefix="crmsync-sim-tls-") as folder:
             chain, key = Path(folder) / "chain.pem", Path(folder) / "key.pem"
             chain.write_bytes(self.certificate_pem + self.ca_pem)
             key.touch(mode=0o600)
@@ -58,7 +58,7 @@ def generate_identity(host: str) -> ServerIdentity:
     """A new CA and a certificate for `host` (plus localhost and the loopback addresses)."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("crmsync graph-simulator CA")
+    ca_name = _name("crmsync simulator CA")
     ca = (
         x509.CertificateBuilder()
         .subject_name(ca_name)

@@ -1,5 +1,8 @@
 """What MSAL asks of an authority: the tenant's OpenID configuration and its token endpoint.
 
+Both simulators serve one (EWS for Exchange SE and hybrid tenants, Graph for Exchange Online),
+each for its own audience.
+
 Only the client-credentials grant is served, as crmsync uses it: app-only access with a client
 secret, or with a signed client assertion (RFC 7523) from a registered certificate, checked
 like Entra ID checks it (thumbprint header, signature, audience = the token endpoint, issuer =
@@ -9,6 +12,7 @@ strings here, accepted until they expire.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -16,6 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -35,6 +40,41 @@ class Clients:
 
     def add_certificate(self, client_id: str, pem: bytes) -> None:
         self.certificates.setdefault(client_id, []).append(x509.load_pem_x509_certificate(pem))
+
+
+def add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command-line options that register app registrations (both simulators take them)."""
+    parser.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="an app registration with a client secret (repeatable)",
+    )
+    parser.add_argument(
+        "--client-certificate",
+        action="append",
+        default=[],
+        metavar="ID:PEMFILE",
+        help="an app registration's certificate, for client assertions (repeatable)",
+    )
+    parser.add_argument("--ca-out", type=Path, help="write the generated CA certificate here")
+
+
+def clients_from_arguments(args: argparse.Namespace) -> Clients:
+    """The registrations of `--client` and `--client-certificate`; ValueError or OSError."""
+    clients = Clients()
+    for spec in args.client:
+        client_id, sep, secret = spec.partition(":")
+        if not sep or not client_id or not secret:
+            raise ValueError(f"--client expects ID:SECRET, got {spec!r}")
+        clients.secrets[client_id] = secret
+    for spec in args.client_certificate:
+        client_id, sep, path = spec.partition(":")
+        if not sep or not client_id:
+            raise ValueError(f"--client-certificate expects ID:PEMFILE, got {spec!r}")
+        clients.add_certificate(client_id, Path(path).read_bytes())
+    return clients
 
 
 class TokenError(Exception):
@@ -71,15 +111,20 @@ def _b64url_thumbprint(certificate: x509.Certificate, algorithm: str) -> str:
 
 
 class Authority:
-    def __init__(self, clients: Clients, graph_audience: str) -> None:
+    def __init__(
+        self, clients: Clients, audience: str, lifetime_seconds: int = TOKEN_LIFETIME_SECONDS
+    ) -> None:
         self.clients = clients
-        self.graph_audience = graph_audience
+        self.audience = audience
+        self.lifetime_seconds = lifetime_seconds
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self.issued = 0
 
-    def issue(self, form: dict[str, str], token_endpoint: str, base_url: str) -> dict[str, Any]:
-        """A token for the client; Graph's audience or this simulator's own is accepted."""
+    def issue(
+        self, form: dict[str, str], token_endpoint: str, base_url: str | None = None
+    ) -> dict[str, Any]:
+        """A token for the client, for the authority's audience or the server's own URL."""
         if form.get("grant_type") != "client_credentials":
             raise TokenError(
                 400, "unsupported_grant_type", "AADSTS70003: only client_credentials is served."
@@ -90,11 +135,12 @@ class Authority:
                 400, "unauthorized_client", f"AADSTS700016: application {client_id!r} not found."
             )
         scopes = set(form.get("scope", "").split())
-        if not scopes & {f"{self.graph_audience}/.default", f"{base_url}/.default"}:
+        audiences = {self.audience, base_url} if base_url else {self.audience}
+        if not scopes & {f"{audience}/.default" for audience in audiences}:
             raise TokenError(
                 400,
                 "invalid_scope",
-                f"AADSTS1002012: the scope must be {self.graph_audience}/.default.",
+                f"AADSTS1002012: the scope must be {self.audience}/.default.",
             )
         if "client_secret" in form:
             expected = self.clients.secrets.get(client_id)
@@ -110,12 +156,12 @@ class Authority:
             )
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._tokens[token] = (client_id, time.monotonic() + TOKEN_LIFETIME_SECONDS)
+            self._tokens[token] = (client_id, time.monotonic() + self.lifetime_seconds)
             self.issued += 1
         return {
             "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME_SECONDS,
-            "ext_expires_in": TOKEN_LIFETIME_SECONDS,
+            "expires_in": self.lifetime_seconds,
+            "ext_expires_in": self.lifetime_seconds,
             "access_token": token,
         }
 
