@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # A user token stops working this many days after it was created (admin keys last until
     # revoked).
     user_token_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    # Extra certificate authorities (a PEM file) crmsync trusts beside the public ones, for
+    # an Exchange server or a token issuer behind an internal CA.
+    ca_bundle: Path | None = None
     # Filed emails are moved to this top-level mailbox folder (created when missing); empty
     # leaves them where they are.
     filing_folder: Annotated[str, Field(max_length=255)] = ""
@@ -108,6 +111,19 @@ class Settings(BaseSettings):
                     f"{item!r} is not an IP address or CIDR such as 10.0.0.0/8"
                 ) from None
         return networks
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_certificates(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            text = value.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {value}: {exc}") from None
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise ValueError(f"{value} holds no PEM certificate")
+        return value
 
     @field_validator("crm_timezone")
     @classmethod

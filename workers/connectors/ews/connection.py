@@ -38,12 +38,13 @@ from exchangelib.errors import (
 )
 from exchangelib.transport import BASIC, NOAUTH, NTLM, OAUTH2
 from exchangelib.version import EXCHANGE_2016
-from oauthlib.oauth2 import OAuth2Token
+from oauthlib.oauth2 import InsecureTransportError, OAuth2Token
 
 from app.kit import log_redaction
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, ProbeResult
 from workers.connectors.ews import transport
+from workers.connectors.ews.oauth import AppOnlyCredentials, AuthorityUnreachable, TokenRefused
 
 transport.install()
 # exchangelib logs request headers, Authorization included, at DEBUG.
@@ -111,7 +112,10 @@ def _credentials(connection: MailboxConnection) -> Any:
     if connection.auth_type is AuthType.NOAUTH:
         return None
     log_redaction.remember_secret(connection.secret, connection.username)
+    if connection.oauth_app is not None:
+        return AppOnlyCredentials(connection.oauth_app)
     if connection.auth_type is AuthType.OAUTH2:
+        # A user's own static access token (whoever issued it renews it, not crmsync).
         token = OAuth2Token({"access_token": connection.secret, "token_type": "Bearer"})
         return OAuth2AuthorizationCodeCredentials(access_token=token)
     return Credentials(username=connection.username or "", password=connection.secret or "")
@@ -123,6 +127,7 @@ def _configuration(connection: MailboxConnection, *, patient: bool) -> Configura
         connection.auth_type,
         connection.username,
         connection.secret,
+        connection.oauth_app,
         connection.timeout_seconds,
         patient,
     )
@@ -130,10 +135,18 @@ def _configuration(connection: MailboxConnection, *, patient: bool) -> Configura
     with _configurations_lock:
         configuration = _configurations.get(key)
         if configuration is None:
+            credentials = _credentials(connection)
+            if credentials is not None:
+                # exchangelib caches one Protocol per (endpoint, credentials), and a Protocol
+                # keeps the auth type and retry policy of the first configuration it served:
+                # Basic and NTLM with one account, or the patient and the fail-fast policy,
+                # would share it. Credentials that carry the whole key are equal only for
+                # equal configurations.
+                credentials.configuration_key = key
             policy = PatientPolicy(max_wait=connection.timeout_seconds) if patient else FailFast()
             configuration = Configuration(
                 service_endpoint=connection.ews_url,
-                credentials=_credentials(connection),
+                credentials=credentials,
                 auth_type=_AUTH_TYPES[connection.auth_type],
                 version=Version(build=EXCHANGE_2016),
                 retry_policy=policy,
@@ -158,6 +171,12 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str]:
     """Whether retrying later can help, and a sentence an administrator understands."""
     if isinstance(exc, UnauthorizedError):
         return ErrorClass.PERMANENT, "Exchange refused the credentials (HTTP 401)"
+    if isinstance(exc, TokenRefused):
+        return ErrorClass.PERMANENT, f"the token issuer refused the app's credentials: {exc}"
+    if isinstance(exc, AuthorityUnreachable):
+        return ErrorClass.TRANSIENT, str(exc)
+    if isinstance(exc, InsecureTransportError):
+        return ErrorClass.PERMANENT, "OAuth2 bearer tokens travel only over https"
     if isinstance(exc, ErrorImpersonateUserDenied):
         return ErrorClass.PERMANENT, "the service account may not impersonate this mailbox"
     if isinstance(exc, ErrorNonExistentMailbox):

@@ -1,4 +1,5 @@
-"""The HTTP layer under exchangelib: every EWS request is metered and held to politeness caps."""
+"""The HTTP layer under exchangelib: every EWS request is metered and held to politeness caps,
+and verified against crmsync's trusted CAs (the public ones plus CRMSYNC_CA_BUNDLE)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from exchangelib.protocol import BaseProtocol
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
+from app.kit.tls import trusted_ca_file
 from workers.connectors.ews.politeness import ews_slot
 from workers.metrics import EWS_ERRORS, EWS_LATENCY, EWS_REQUESTS
 
@@ -36,7 +38,20 @@ class _ChunkedResponse(Response):
         return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
 
 
-class PoliteAdapter(HTTPAdapter):
+class TrustingAdapter(HTTPAdapter):
+    """Verifies servers against crmsync's trusted CAs, whatever REQUESTS_CA_BUNDLE says.
+
+    requests lets that environment variable replace the CAs a session was given; crmsync's
+    trust is configured in one place, CRMSYNC_CA_BUNDLE.
+    """
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        if kwargs.get("verify") is not False:
+            kwargs["verify"] = trusted_ca_file()
+        return super().send(request, *args, **kwargs)
+
+
+class PoliteAdapter(TrustingAdapter):
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         operation = operation_of(request.body)
         server = urlsplit(request.url or "").hostname or "unknown"
