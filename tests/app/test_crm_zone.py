@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from app.cli.database import _alembic_config
 from app.config import get_settings
 from app.kit.clock import crm_now
+from app.migrate import alembic_config
 from app.models.crm import Company
 from app.models.sync import SettingsScope
 from app.sync_settings.crm_zone import forget_crm_zone
@@ -30,9 +30,9 @@ def _migrate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str) -> dict
     engine = create_engine(f"sqlite:///{tmp_path / 'seed.db'}")
     try:
         with engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection  # type: ignore[attr-defined]
-            command.upgrade(config, "head")  # type: ignore[arg-type]
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
             values = connection.execute(
                 select(SettingsScope.values).where(SettingsScope.scope == "global")
             ).scalar_one()
