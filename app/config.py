@@ -44,8 +44,6 @@ class Settings(BaseSettings):
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
-    # Extra trusted CAs (PEM file) for Exchange and Graph endpoints behind an internal CA.
-    ca_bundle: Path | None = None
     # Concurrent EWS requests allowed towards one Exchange server / one mailbox, all workers
     # together (Exchange throttles clients that exceed its own budgets).
     ews_max_per_server: Annotated[int, Field(ge=1, le=1000)] = 16
@@ -91,7 +89,7 @@ class Settings(BaseSettings):
     # revoked).
     user_token_days: Annotated[int, Field(ge=1, le=3650)] = 90
     # Extra certificate authorities (a PEM file) crmsync trusts beside the public ones, for
-    # an Exchange server or a token issuer behind an internal CA.
+    # an Exchange server, Graph endpoint or token issuer behind an internal CA.
     ca_bundle: Path | None = None
     # Filed emails are moved to this top-level mailbox folder (created when missing); empty
     # leaves them where they are.
