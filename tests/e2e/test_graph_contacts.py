@@ -1,33 +1,19 @@
-"""Contacts over Microsoft Graph end to end: CRM rows in PostgreSQL, the sync runner, the Graph
-connector (MSAL + httpx over HTTPS, the simulator's CA trusted through CRMSYNC_CA_BUNDLE) and
-the Graph simulator."""
+"""Contacts over Microsoft Graph end to end (see GraphUser in conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
-from app.connections import service as connections_service
-from app.connections.schemas import ConnectionCreate
-from app.db import Database
 from app.models.crm import Person
 from app.models.sync import RunStatus
-from app.users import service as users_service
-from app.users.schemas import SyncUserCreate
-from graph_simulator.store import Mailbox as SimulatedMailbox
-from graph_simulator.testing import GraphSimulatorServer
+from tests.e2e.conftest import GraphUser
 from tests.factories.crm import person
 from workers.connectors.tag import GRAPH_TAG_PROPERTY_ID
-from workers.sync.runner import RunRequest, run_user_sync
 
-SMTP = "jane@example.com"
-CLIENT_ID, CLIENT_SECRET = "crmsync-e2e", "e2e-secret"
 ADA = {
     "pers_salutation": "Dr.",
     "pers_firstname": "Ada",
@@ -39,68 +25,6 @@ ADA = {
     "phone.Business": "+44 (20) 7946 0958",
     "address.addr_city": "London",
 }
-
-
-@pytest.fixture(scope="session")
-def graph_server() -> Iterator[GraphSimulatorServer]:
-    with GraphSimulatorServer(users=[SMTP], clients={CLIENT_ID: CLIENT_SECRET}) as sim:
-        yield sim
-
-
-@dataclass
-class GraphUser:
-    user_id: int
-    sim: GraphSimulatorServer
-    db: Session
-
-    @property
-    def box(self) -> SimulatedMailbox:
-        return self.sim.mailbox(SMTP)
-
-    def contacts(self) -> list[dict[str, Any]]:
-        return [item.data for item in self.box.contacts.items.values()]
-
-    def sync(self) -> Any:
-        run = run_user_sync(RunRequest(user_id=self.user_id, trigger="test"))
-        self.db.expire_all()
-        return run
-
-
-@pytest.fixture
-def graph_user(
-    database: Database,
-    db: Session,
-    graph_server: GraphSimulatorServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> GraphUser:
-    graph_server.reset()
-    monkeypatch.setattr(get_settings(), "ca_bundle", graph_server.ca_file)
-    connections_service.create_connection(
-        db,
-        ConnectionCreate.model_validate(
-            {
-                "name": "m365",
-                "connector": "graph",
-                "tenant": "contoso.onmicrosoft.com",
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "graph_url": graph_server.graph_url,
-                "authority_url": graph_server.url,
-            }
-        ),
-    )
-    body = SyncUserCreate.model_validate(
-        {
-            "logon": "jane",
-            "first_name": "Jane",
-            "last_name": "Doe",
-            "mailbox": SMTP,
-            "connection": "m365",
-        }
-    )
-    user_id = users_service.create_sync_user(db, body).user_id
-    db.commit()
-    return GraphUser(user_id, graph_server, db)
 
 
 def counts(run: Any) -> dict[str, dict[str, int]]:
@@ -141,9 +65,8 @@ def test_first_and_incremental_sync_both_ways(db: Session, graph_user: GraphUser
     graph_user.sim.clear_stats()
     quiet = graph_user.sync()
     assert quiet.status == RunStatus.SUCCESS and not counts(quiet), quiet.counts
-    assert graph_user.sim.stats()["total_requests"] == 3, (
-        graph_user.sim.stats()
-    )  # metadata, token, delta
+    # Contacts and tasks: metadata, token, a delta per entity, the default To Do list's id.
+    assert graph_user.sim.stats()["total_requests"] == 5, graph_user.sim.stats()
 
     grace_id = next(
         i for i, item in graph_user.box.contacts.items.items() if item.data["surname"] == "Hopper"

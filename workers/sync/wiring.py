@@ -24,6 +24,7 @@ from workers.connectors.ews.contacts import ContactCodec
 from workers.connectors.ews.folder import FolderGateway
 from workers.connectors.ews.tasks import TaskCodec, TaskGateway
 from workers.connectors.graph.mailbox import GraphMailbox
+from workers.connectors.graph.tasks import GraphTaskCodec
 from workers.sync.appointments import mapping as appointments
 from workers.sync.communications import crm as crm_communications
 from workers.sync.communications.crm import (
@@ -163,11 +164,11 @@ class CommunicationSource:
     render_details: Callable[[DetailsContext], str]
     now: datetime
     in_window: Callable[[Record, datetime, datetime, int], bool]
-    make_gateway: Callable[[Any], FolderGateway]
+    make_gateway: Callable[[Any], MailboxFolder]
     match_keys: MatchKeys
     forced_directions: dict[str, Direction]
 
-    def gateway(self, account: Any) -> FolderGateway:
+    def gateway(self, account: Any) -> MailboxFolder:
         return self.make_gateway(account)
 
     def crm_side(self, db: Session) -> CrmSide:
@@ -279,7 +280,11 @@ def _tasks(user_id: int, settings: EffectiveSettings, db: Session, **common: Any
         kind,
         render_details=details_renderer(db, SyncEntity.TASKS),
         in_window=tasks.in_first_sync_window,
-        make_gateway=lambda account: TaskGateway(account, account.tasks, codec),
+        make_gateway=lambda account: (
+            account.tasks(GraphTaskCodec(mapping.fields, statuses))
+            if isinstance(account, GraphMailbox)
+            else TaskGateway(account, account.tasks, codec)
+        ),
         match_keys=tasks.task_match_keys,
         forced_directions=tasks.FORCED_DIRECTIONS,
         rules=tuple(list_rules(db, SyncEntity.TASKS)),

@@ -96,7 +96,7 @@ class GraphContactCodec:
         expand = " or ".join(f"id eq '{i}'" for i in ids)
         return {"$select": ",".join(sorted(wanted)), "$expand": f"{EXTENDED}($filter={expand})"}
 
-    def to_record(self, item: Mapping[str, Any]) -> dict[str, Value]:
+    def to_record(self, item: Mapping[str, Any], base: Record) -> dict[str, Value]:
         values: dict[str, Value] = {}
         emails = [e.get("address") for e in item.get("emailAddresses") or [] if e]
         properties = _properties(item)
@@ -119,7 +119,7 @@ class GraphContactCodec:
     def tag_of(self, item: Mapping[str, Any]) -> str | None:
         return _properties(item).get(GRAPH_TAG_PROPERTY_ID.lower()) or None
 
-    def tag_filter(self, tag: str) -> str:
+    def tag_filter(self, tag: str) -> str | None:
         quoted = tag.replace("'", "''")
         return f"{EXTENDED}/any(ep: ep/id eq '{GRAPH_TAG_PROPERTY_ID}' and ep/value eq '{quoted}')"
 

@@ -33,12 +33,13 @@ class GraphCodec(Protocol):
     def query(self) -> dict[str, str]:
         """The $select/$expand every read of an item uses."""
 
-    def to_record(self, item: Mapping[str, Any]) -> dict[str, Value]: ...
+    def to_record(self, item: Mapping[str, Any], base: Record) -> dict[str, Value]:
+        """The item as a record; `base` is what it last synchronized as (empty: unlinked)."""
 
     def tag_of(self, item: Mapping[str, Any]) -> str | None: ...
 
-    def tag_filter(self, tag: str) -> str:
-        """A $filter finding the items carrying this tag."""
+    def tag_filter(self, tag: str) -> str | None:
+        """A $filter finding the items carrying this tag; None: the collection is scanned."""
 
     def new_body(self, record: Record, tag: str) -> dict[str, Any]: ...
 
@@ -73,11 +74,11 @@ class GraphFolder:
         self.delta_path = delta_path or f"{collection}/delta"
         self.delta_query = dict(delta_query or {})
 
-    def _remote_item(self, item: Mapping[str, Any]) -> RemoteItem:
+    def _remote_item(self, item: Mapping[str, Any], base: Record | None = None) -> RemoteItem:
         return RemoteItem(
             remote_id=str(item["id"]),
             change_key=item.get("changeKey") or item.get("@odata.etag"),
-            record=self.codec.to_record(item),
+            record=self.codec.to_record(item, base or {}),
             modified=modified_of(item),
             tag=self.codec.tag_of(item),
         )
@@ -86,17 +87,20 @@ class GraphFolder:
         self, sync_state: str | None, bases: Mapping[str, Record] | None = None
     ) -> MailboxListing:
         """Changes since the delta link `sync_state`; with none or an expired one, every item."""
+        bases = bases or {}
         if sync_state is not None:
             try:
-                return self._round(sync_state, {}, complete=False)
+                return self._round(sync_state, {}, bases, complete=False)
             except GraphError as e:
                 if not 400 <= e.status < 500 or e.status in (401, 403, 429):
                     raise
                 # 410 syncStateNotFound (or a link Graph no longer reads): start over.
         query = {**self.codec.query, **self.delta_query}
-        return self._round(self.delta_path, query, complete=True)
+        return self._round(self.delta_path, query, bases, complete=True)
 
-    def _round(self, url: str, params: dict[str, str], *, complete: bool) -> MailboxListing:
+    def _round(
+        self, url: str, params: dict[str, str], bases: Mapping[str, Record], *, complete: bool
+    ) -> MailboxListing:
         changes: dict[str, RemoteItem | None] = {}
         headers = {"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"}
         delta_link: str | None = None
@@ -105,7 +109,7 @@ class GraphFolder:
                 if "@removed" in item:
                     changes[str(item["id"])] = None
                 else:
-                    changes[str(item["id"])] = self._remote_item(item)
+                    changes[str(item["id"])] = self._remote_item(item, bases.get(str(item["id"])))
             delta_link = page.get("@odata.deltaLink", delta_link)
         return MailboxListing(changes, delta_link, complete)
 
@@ -135,18 +139,19 @@ class GraphFolder:
             elif not answer.ok:
                 raise answer.error()
             else:
-                fetched[remote_id] = self._remote_item(answer.body)
+                fetched[remote_id] = self._remote_item(answer.body, (bases or {}).get(remote_id))
         return fetched
 
     def find_by_tags(self, tags: Sequence[str]) -> dict[str, RemoteItem]:
+        filters = [self.codec.tag_filter(t) for t in tags]
+        if None in filters:
+            return self._scan_for_tags(set(tags))
         requests = [
             BatchRequest(
-                "GET",
-                self._with_query(
-                    self.collection, {**self.codec.query, "$filter": self.codec.tag_filter(t)}
-                ),
+                "GET", self._with_query(self.collection, {**self.codec.query, "$filter": f})
             )
-            for t in tags
+            for f in filters
+            if f is not None
         ]
         found: dict[str, RemoteItem] = {}
         for answer in self.client.batch(requests):
@@ -155,6 +160,15 @@ class GraphFolder:
             for item in answer.body.get("value", []):
                 remote = self._remote_item(item)
                 if remote.tag is not None:
+                    found.setdefault(remote.tag, remote)
+        return found
+
+    def _scan_for_tags(self, tags: set[str]) -> dict[str, RemoteItem]:
+        found: dict[str, RemoteItem] = {}
+        for page in self.client.pages(self.collection, params=self.codec.query):
+            for item in page.get("value", []):
+                remote = self._remote_item(item)
+                if remote.tag in tags:
                     found.setdefault(remote.tag, remote)
         return found
 

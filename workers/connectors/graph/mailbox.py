@@ -1,7 +1,7 @@
 """A mailbox reached through Microsoft Graph: the folders a sync reads and writes, and a probe.
 
-Only contacts are served over Graph so far; the runner leaves the other entities of a Graph
-user out of the run, saying so in its log.
+Contacts and tasks (Microsoft To Do) are served over Graph so far; the runner leaves the other
+entities of a Graph user out of the run, saying so in its log.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from app.users.connection import MailboxConnection, ProbeResult
 from workers.connectors.graph.client import GraphClient, GraphConnection, GraphError
 from workers.connectors.graph.contacts import GraphContactCodec
 from workers.connectors.graph.folder import GraphFolder
+from workers.connectors.graph.tasks import GraphTaskCodec
 
-GRAPH_ENTITIES = frozenset({"contacts"})
+GRAPH_ENTITIES = frozenset({"contacts", "tasks"})
 
 
 def graph_connection(connection: MailboxConnection) -> GraphConnection:
@@ -44,6 +45,17 @@ class GraphMailbox:
     def contacts(self, fields: tuple[str, ...]) -> GraphFolder:
         """The default contacts folder."""
         return GraphFolder(self.client, f"{self._user()}/contacts", GraphContactCodec(fields))
+
+    def tasks(self, codec: GraphTaskCodec) -> GraphFolder:
+        """The default To Do list (Outlook's Tasks folder)."""
+        lists = self.client.get_json(
+            f"{self._user()}/todo/lists",
+            params={"$filter": "wellknownListName eq 'defaultList'"},
+        )
+        default = next(iter(lists.get("value", [])), None)
+        if default is None:
+            raise GraphError(404, "ErrorItemNotFound", f"{self.smtp} has no default To Do list")
+        return GraphFolder(self.client, f"{self._user()}/todo/lists/{default['id']}/tasks", codec)
 
     def close(self) -> None:
         self.client.close()
