@@ -117,8 +117,9 @@ def serve(
         upgrade_database()
     jobs = Supervisor(_embedded_jobs() if settings.embedded else {})
     try:
-        jobs.start(on_death=child_died)
-        server.run()
+        if not server.should_exit:  # no stop was asked for while migrating
+            jobs.start(on_death=child_died)
+            server.run()
     finally:
         for note in jobs.stop():
             typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
