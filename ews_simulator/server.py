@@ -1,7 +1,6 @@
 """The HTTP server: EWS over SOAP at /EWS/Exchange.asmx and the JSON test API under /_sim/.
 
-A threading server handles concurrent clients; every connection has a socket timeout and every
-request a size limit, so slow or oversized clients cannot hang or exhaust it.
+The server's limits (socket timeouts, request sizes) and TLS are ews_simulator.http's.
 """
 
 from __future__ import annotations
@@ -10,19 +9,17 @@ import base64
 import binascii
 import json
 import math
-import ssl
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ews_simulator.authority import TOKEN_LIFETIME_SECONDS, Clients
 from ews_simulator.control import Control, Fault
+from ews_simulator.http import BoundedHandler, Reply, SimulatorServerBase
 from ews_simulator.oauth import APP_PREFIX, OAuthEndpoints
 from ews_simulator.operations import OPERATIONS, OperationContext
 from ews_simulator.operations.base import error, respond
@@ -40,7 +37,6 @@ from ews_simulator.xml import Element, XmlRejectedError, parse_request
 
 EWS_PATH = "/ews/exchange.asmx"
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
-SOCKET_TIMEOUT_SECONDS = 30
 INJECTED_CODES = {
     "irresolvable_conflict": "ErrorIrresolvableConflict",
     "invalid_sync_state": "ErrorInvalidSyncStateData",
@@ -64,15 +60,6 @@ class UnauthorizedError(Exception):
     def __init__(self, challenge: str = 'Basic realm="ews-simulator"') -> None:
         super().__init__(challenge)
         self.challenge = challenge
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "text/xml; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
 
 
 class Simulator:
@@ -276,27 +263,22 @@ class Simulator:
         return {"requests": operations, "mailboxes": mailboxes}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = SOCKET_TIMEOUT_SECONDS
+class _Handler(BoundedHandler):
     server: SimulatorHTTPServer
+    max_request_bytes = MAX_REQUEST_BYTES
 
-    def log_message(self, format: str, *args: Any) -> None:
-        # Request logging would drown test output; the stats endpoint counts requests instead.
-        return
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("GET")
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("POST")
 
-    def do_DELETE(self) -> None:
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path
-        body = self._read_body()
+        body = self.read_body()
         if body is None:
             return
         simulator = self.server.simulator
@@ -309,42 +291,10 @@ class _Handler(BaseHTTPRequestHandler):
             reply = Reply(answer[0], answer[1], "application/json")
         else:
             reply = Reply(404, b"Not Found", "text/plain")
-        if reply.drop:
-            self.close_connection = True
-            self.connection.close()
-            return
-        self._send(reply)
-
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding"):
-            self._send(Reply(411, b"Content-Length required", "text/plain"), close=True)
-            return None
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_REQUEST_BYTES:
-            self._send(Reply(413, b"Request too large", "text/plain"), close=True)
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, reply: Reply, close: bool = False) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(reply.body)
+        self.answer(reply)
 
 
-class SimulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class SimulatorHTTPServer(SimulatorServerBase):
     def __init__(
         self,
         address: tuple[str, int],
@@ -352,35 +302,13 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         identity: ServerIdentity | None = None,
     ) -> None:
         """With an `identity`, HTTPS and the OAuth2 authority; without, plain HTTP."""
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, identity)
         self.simulator = simulator
-        self.tls = identity is not None
         if identity is not None:
-            # The handshake happens in each connection's own thread, not in the accept loop.
-            self.socket = identity.ssl_context().wrap_socket(
-                self.socket, server_side=True, do_handshake_on_connect=False
-            )
             simulator.oauth = OAuthEndpoints(
                 self.url, simulator.auth.clients, simulator.auth.token_lifetime_seconds
             )
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up mid-exchange or fail the handshake are routine (timeouts,
-        # dropped faults); anything else is a bug worth printing.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError | ssl.SSLError):
-            super().handle_error(request, client_address)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
-
     @property
     def ews_url(self) -> str:
         return f"{self.url}/EWS/Exchange.asmx"
-
-
-def serve_in_thread(server: SimulatorHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="ews-simulator", daemon=True)
-    thread.start()
-    return thread

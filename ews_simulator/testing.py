@@ -8,27 +8,23 @@ with SimulatorServer() as sim:
 
 from __future__ import annotations
 
-import tempfile
-import threading
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ews_simulator.authority import TOKEN_LIFETIME_SECONDS, Clients
 from ews_simulator.control import Fault
+from ews_simulator.http import BackgroundServer
 from ews_simulator.seed import seed_mailbox
 from ews_simulator.server import (
     AuthConfig,
     Observer,
     Simulator,
     SimulatorHTTPServer,
-    serve_in_thread,
 )
 from ews_simulator.store import Mailbox, Store
 from ews_simulator.tls import generate_identity
 
 
-class SimulatorServer:
+class SimulatorServer(BackgroundServer):
     """The simulator on a free loopback port, served from a background thread."""
 
     def __init__(
@@ -58,44 +54,12 @@ class SimulatorServer:
         )
         self.simulator = Simulator(auth)
         identity = generate_identity(host) if tls else None
-        self._folder = tempfile.TemporaryDirectory(prefix="ews-sim-")
-        self.ca_file = Path(self._folder.name) / "ca.pem"
-        if identity is not None:
-            self.ca_file.write_bytes(identity.ca_pem)
-        self._http = SimulatorHTTPServer((host, port), self.simulator, identity)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SimulatorServer:
-        if self._thread is None:
-            self._thread = serve_in_thread(self._http)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-        self._folder.cleanup()
-
-    def __enter__(self) -> SimulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self._http.url
+        self._ews = SimulatorHTTPServer((host, port), self.simulator, identity)
+        super().__init__(self._ews, identity)
 
     @property
     def ews_url(self) -> str:
-        return self._http.ews_url
+        return self._ews.ews_url
 
     def authority(self, tenant: str) -> str:
         """The authority URL a client gives MSAL (with `tls`)."""

@@ -1,21 +1,17 @@
 """The HTTPS server: the authority, `/v1.0`, upload sessions and the JSON test API under /_sim/.
 
-A threading server; each connection has a socket timeout and each request a size limit. The TLS
-handshake happens in the connection's own thread, so a slow client cannot stall the others.
+The server's limits (socket timeouts, request sizes) and TLS are ews_simulator.http's.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import ssl
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ews_simulator import authority as auth
+from ews_simulator.http import BoundedHandler, Reply, SimulatorServerBase
 from ews_simulator.tls import ServerIdentity
 from graph_simulator import mail
 from graph_simulator.api import Dropped, GraphApi, parse_fault
@@ -24,7 +20,6 @@ from graph_simulator.seed import seed_mailbox
 from graph_simulator.store import Store
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
-SOCKET_TIMEOUT_SECONDS = 30
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 _OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
@@ -122,97 +117,44 @@ class GraphSimulator:
         return 200, {"smtp": box.smtp, "created": created, "items": box.item_count()}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = SOCKET_TIMEOUT_SECONDS
+class _Handler(BoundedHandler):
     server: GraphHTTPServer
+    max_request_bytes = MAX_REQUEST_BYTES
 
-    def log_message(self, format: str, *args: Any) -> None:
-        # Request logging would drown test output; /_sim/stats counts requests instead.
-        return
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("GET")
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("POST")
 
-    def do_PATCH(self) -> None:
+    def do_PATCH(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("PATCH")
 
-    def do_PUT(self) -> None:
+    def do_PUT(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("PUT")
 
-    def do_DELETE(self) -> None:
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
-        body = self._read_body()
+        body = self.read_body()
         if body is None:
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
-            reply = self.server.simulator.handle(method, self.path, headers, body)
+            response = self.server.simulator.handle(method, self.path, headers, body)
         except Dropped:
-            self.close_connection = True
-            self.connection.close()
+            self.answer(Reply(0, b"", drop=True))
             return
-        self._send(reply)
-
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding"):
-            self._send(Response(411, {"error": "Content-Length required"}), close=True)
-            return None
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_REQUEST_BYTES:
-            self._send(Response(413, {"error": "Request too large"}), close=True)
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, reply: Response, close: bool = False) -> None:
-        payload = reply.encoded()
-        self.send_response(reply.status)
-        if reply.status != 204:
-            self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
+        self.answer(
+            Reply(response.status, response.encoded(), response.content_type, response.headers)
+        )
 
 
-class GraphHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class GraphHTTPServer(SimulatorServerBase):
     def __init__(
         self, address: tuple[str, int], simulator: GraphSimulator, identity: ServerIdentity
     ) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, identity)
         self.simulator = simulator
-        self.socket = identity.ssl_context().wrap_socket(
-            self.socket, server_side=True, do_handshake_on_connect=False
-        )
         simulator.api.base_url = self.url
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up or fail the handshake are routine; anything else is a bug.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError | ssl.SSLError):
-            super().handle_error(request, client_address)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"https://{host!s}:{port}"
-
-
-def serve_in_thread(server: GraphHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="graph-simulator", daemon=True)
-    thread.start()
-    return thread

@@ -7,21 +7,18 @@ with GraphSimulatorServer(clients={"app": "secret"}) as sim:
 
 from __future__ import annotations
 
-import tempfile
-import threading
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ews_simulator import authority as auth
+from ews_simulator.http import BackgroundServer
 from ews_simulator.tls import generate_identity
 from graph_simulator.api import parse_fault
 from graph_simulator.seed import seed_mailbox
-from graph_simulator.server import GraphHTTPServer, GraphSimulator, serve_in_thread
+from graph_simulator.server import GraphHTTPServer, GraphSimulator
 from graph_simulator.store import Mailbox
 
 
-class GraphSimulatorServer:
+class GraphSimulatorServer(BackgroundServer):
     """The simulator on a free loopback port over HTTPS, with its CA in a temporary file."""
 
     def __init__(
@@ -38,39 +35,7 @@ class GraphSimulatorServer:
             registrations.add_certificate(client_id, pem)
         self.simulator = GraphSimulator(users, registrations)
         identity = generate_identity(host)
-        self._folder = tempfile.TemporaryDirectory(prefix="graph-sim-")
-        self.ca_file = Path(self._folder.name) / "ca.pem"
-        self.ca_file.write_bytes(identity.ca_pem)
-        self._http = GraphHTTPServer((host, port), self.simulator, identity)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> GraphSimulatorServer:
-        if self._thread is None:
-            self._thread = serve_in_thread(self._http)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-        self._folder.cleanup()
-
-    def __enter__(self) -> GraphSimulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self._http.url
+        super().__init__(GraphHTTPServer((host, port), self.simulator, identity), identity)
 
     @property
     def graph_url(self) -> str:
