@@ -56,7 +56,8 @@ def main() -> None:
 def run(persons: int, contacts: int, changes: int, *, profile: bool = False) -> None:
     from sqlalchemy import event, select
 
-    from app.crm.people import PersonWriter, flag_person
+    from app.crm.flags import flag_person
+    from app.crm.writer import PersonWriter
     from app.db import get_database, unit_of_work
     from app.migrate import upgrade_database
     from app.models.crm import Person

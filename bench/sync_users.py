@@ -130,7 +130,8 @@ def create_users(
 
     They are parked (due in a year) until a round unparks them.
     """
-    from app.crm.people import PersonWriter, flag_persons
+    from app.crm.flags import flag_persons
+    from app.crm.writer import PersonWriter
     from app.db import unit_of_work
     from app.kit.clock import utc_now
     from app.models.sync import SyncUser
@@ -279,7 +280,7 @@ def measure_delays(
     """
     from sqlalchemy import func, select
 
-    from app.crm.people import PersonWriter
+    from app.crm.writer import PersonWriter
     from app.db import unit_of_work
     from app.kit.clock import utc_now
     from app.models.crm import Person

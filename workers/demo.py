@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from app.crm.people import PersonWriter, flag_person
+from app.crm.flags import flag_person
+from app.crm.writer import PersonWriter
 from app.db import unit_of_work
 from app.models.crm import Company, Person
 from app.users import service as users_service

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.models.crm import ENTITY_PERSON, Case, Company, Email, EmailLink, Opportunity, Person
-
-
-def _live(model: Any) -> Any:
-    return or_(model.deleted.is_(None), model.deleted == 0)
+from app.models.crm import ENTITY_PERSON, Case, Company, Email, EmailLink, Opportunity, Person, live
 
 
 def _contains(text: str) -> str:
@@ -29,17 +23,17 @@ def search_persons(db: Session, text: str, limit: int) -> list[Row[Person, str |
         .where(
             EmailLink.elink_entityid == ENTITY_PERSON,
             Email.emai_emailaddress.ilike(pattern, escape="\\"),
-            _live(EmailLink),
-            _live(Email),
+            live(EmailLink),
+            live(Email),
         )
     )
     company = aliased(Company)
     return list(
         db.execute(
             select(Person, company.comp_name)
-            .outerjoin(company, (company.comp_companyid == Person.pers_companyid) & _live(company))
+            .outerjoin(company, (company.comp_companyid == Person.pers_companyid) & live(company))
             .where(
-                _live(Person),
+                live(Person),
                 or_(
                     Person.pers_firstname.ilike(pattern, escape="\\"),
                     Person.pers_lastname.ilike(pattern, escape="\\"),
@@ -61,8 +55,8 @@ def business_emails(db: Session, person_ids: list[int]) -> dict[int, str]:
         .where(
             EmailLink.elink_entityid == ENTITY_PERSON,
             EmailLink.elink_recordid.in_(person_ids),
-            _live(EmailLink),
-            _live(Email),
+            live(EmailLink),
+            live(Email),
         )
         .order_by(EmailLink.elink_type, EmailLink.elink_linkid)
     )
@@ -77,7 +71,7 @@ def search_companies(db: Session, text: str, limit: int) -> list[Company]:
     return list(
         db.scalars(
             select(Company)
-            .where(_live(Company), Company.comp_name.ilike(_contains(text), escape="\\"))
+            .where(live(Company), Company.comp_name.ilike(_contains(text), escape="\\"))
             .order_by(Company.comp_name, Company.comp_companyid)
             .limit(limit)
         )
@@ -91,10 +85,10 @@ def search_opportunities(db: Session, text: str, limit: int) -> list[Row[Opportu
             select(Opportunity, company.comp_name)
             .outerjoin(
                 company,
-                (company.comp_companyid == Opportunity.oppo_primarycompanyid) & _live(company),
+                (company.comp_companyid == Opportunity.oppo_primarycompanyid) & live(company),
             )
             .where(
-                _live(Opportunity),
+                live(Opportunity),
                 Opportunity.oppo_description.ilike(_contains(text), escape="\\"),
             )
             .order_by(Opportunity.oppo_description, Opportunity.oppo_opportunityid)
@@ -109,9 +103,9 @@ def search_cases(db: Session, text: str, limit: int) -> list[Row[Case, str | Non
         db.execute(
             select(Case, company.comp_name)
             .outerjoin(
-                company, (company.comp_companyid == Case.case_primarycompanyid) & _live(company)
+                company, (company.comp_companyid == Case.case_primarycompanyid) & live(company)
             )
-            .where(_live(Case), Case.case_description.ilike(_contains(text), escape="\\"))
+            .where(live(Case), Case.case_description.ilike(_contains(text), escape="\\"))
             .order_by(Case.case_description, Case.case_caseid)
             .limit(limit)
         )

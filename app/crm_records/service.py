@@ -8,7 +8,9 @@ from itertools import chain, zip_longest
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
-from app.crm.people import PersonWriter, find_company_by_name, flag_person, persons_with_email
+from app.crm.flags import flag_person
+from app.crm.lookups import find_company_by_name, persons_with_email
+from app.crm.writer import PersonWriter
 from app.crm_records import repository
 from app.crm_records.schemas import PersonCreate, PersonCreated, RecordEntity, RecordRead
 from app.kit.errors import Conflict, InvalidInput, NotFound

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crm_records.schemas import RecordEntity
-from app.filings.repository import live
-from app.models.crm import FLAG_SET, Library
+from app.models.crm import FLAG_SET, Library, live
 
 RECORD_COLUMNS: dict[RecordEntity, str] = {
     RecordEntity.PERSON: "libr_personid",

@@ -22,6 +22,7 @@ from app.models.crm import (
     Opportunity,
     Person,
     User,
+    live,
 )
 from app.models.sync import SyncUser
 
@@ -41,10 +42,6 @@ _ID_COLUMNS: dict[RecordEntity, Any] = {
 }
 # Statuses after which an opportunity or case no longer takes new correspondence.
 _CLOSED_STATUSES = ("won", "lost", "closed", "abandoned", "cancelled", "canceled", "archived")
-
-
-def live(model: Any) -> Any:
-    return or_(model.deleted.is_(None), model.deleted == 0)
 
 
 def live_record_ids(db: Session, entity: RecordEntity, ids: Iterable[int]) -> set[int]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.config import Settings
-from app.crm.people import persons_with_email
+from app.crm.lookups import persons_with_email
 from app.crm_records.schemas import RecordEntity
 from app.crm_records.service import acting_crm_user
 from app.filings import repository, service

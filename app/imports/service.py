@@ -24,15 +24,15 @@ from typing import Any, BinaryIO
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.crm.people import (
+from app.crm.flags import flag_persons
+from app.crm.lookups import (
     NameKey,
-    PersonWriter,
     companies_by_name,
-    flag_persons,
     name_key,
     persons_by_name,
     persons_with_email,
 )
+from app.crm.writer import PersonWriter
 from app.db import Database, on_commit, unit_of_work
 from app.imports import repository
 from app.imports.parsers import ContactFile, ContactRow, UnreadableFile

@@ -34,3 +34,10 @@ class EntryLevel(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+class ErrorClass(StrEnum):
+    """Why a run failed as a whole: whether retrying later can help (stored as failure_kind)."""
+
+    TRANSIENT = "transient"  # throttling, an unreachable server: retried with back-off
+    PERMANENT = "permanent"  # refused credentials, no such mailbox: needs an administrator

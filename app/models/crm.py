@@ -7,9 +7,20 @@ on them. Flags are 'Y' or NULL; `<prefix>_deleted` = 1 marks a soft-deleted row.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import CrmTable
@@ -19,6 +30,11 @@ ENTITY_COMPANY = 5
 ENTITY_PERSON = 13
 
 FLAG_SET = "Y"
+
+
+def live(model: Any) -> ColumnElement[bool]:
+    """Sage's soft delete as a condition: the model's rows whose `deleted` is NULL or 0."""
+    return or_(model.deleted.is_(None), model.deleted == 0)
 
 
 def _text(length: int = 255) -> Mapped[str | None]:

@@ -47,9 +47,19 @@ def queue_run(db: Session, user_id: int, trigger: str) -> SyncRun:
 
     A run already queued or in progress for the user is returned instead of a second one.
     """
+    run, new = record_queued_run(db, user_id, trigger)
+    if new:
+        run_id = run.id
+        on_commit(db, lambda: _enqueue_or_withdraw(db, user_id, run_id))
+    return run
+
+
+def record_queued_run(db: Session, user_id: int, trigger: str) -> tuple[SyncRun, bool]:
+    """The user's run already queued or in progress, or a new queued one (True), whose job
+    the caller sends: the API through the broker, a retry through Celery's own retry."""
     existing = repository.active_run(db, user_id)
     if existing is not None and not _expired_in_queue(existing):
-        return existing
+        return existing, False
     if existing is not None:
         existing.status = RunStatus.INTERRUPTED
         existing.finished_at = utc_now()
@@ -57,9 +67,7 @@ def queue_run(db: Session, user_id: int, trigger: str) -> SyncRun:
     run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger=trigger, counts={})
     db.add(run)
     db.flush()
-    run_id = run.id
-    on_commit(db, lambda: _enqueue_or_withdraw(db, user_id, run_id))
-    return run
+    return run, True
 
 
 def _enqueue_or_withdraw(db: Session, user_id: int, run_id: int) -> None:

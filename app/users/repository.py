@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models.crm import User
+from app.models.crm import User, live
 from app.models.sync import SyncUser
 
 
@@ -11,7 +11,7 @@ def find_crm_user_by_logon(db: Session, logon: str) -> User | None:
     return db.scalars(
         select(User).where(
             func.lower(User.user_logon) == logon.lower(),
-            User.deleted.is_(None) | (User.deleted == 0),
+            live(User),
         )
     ).one_or_none()
 

@@ -6,16 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from app.crm.people import (
-    PersonWriter,
-    flag_person,
-    flagged_person_ids,
-    load_people,
-    persons_with_email,
-    split_street,
-    unflag_person,
-)
+from app.crm.flags import flag_person, flagged_person_ids, unflag_person
+from app.crm.lookups import persons_with_email
+from app.crm.paths import split_street
+from app.crm.people import load_people
 from app.crm.phones import PhoneParts, compose_phone, split_phone
+from app.crm.writer import PersonWriter
 from app.models.crm import Address, AddressLink, Company, Person
 
 FULL = {

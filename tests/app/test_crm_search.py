@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.crm.people import flagged_person_ids, load_people
+from app.crm.flags import flagged_person_ids
+from app.crm.people import load_people
 from app.models.crm import Person
 from tests.factories import crm_records
 from tests.factories.users import sync_user, user_token

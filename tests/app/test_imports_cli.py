@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.crm.people import flagged_person_ids
+from app.crm.flags import flagged_person_ids
 from app.db import Database
 from app.models.crm import Person
 from tests.factories.imports import FIXTURES, crm_user

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.crm import people
-from app.crm.people import flagged_person_ids, load_people
+from app.crm import writer
+from app.crm.flags import flagged_person_ids
+from app.crm.people import load_people
 from app.db import Database, unit_of_work
 from app.imports import service
 from app.imports.parsers import ContactFile
@@ -225,16 +226,16 @@ def test_batches_commit_whole_report_progress_and_resume_after_a_failure(
         tmp_path / "five.csv",
         [["First Name", "Last Name"], *[[f"P{n}", "Batch"] for n in range(5)]],
     )
-    create_many = people.PersonWriter.create_many
+    create_many = writer.PersonWriter.create_many
 
     def fail_on_p3(
-        writer: people.PersonWriter, values: list[dict[str, str | None]]
+        writer: writer.PersonWriter, values: list[dict[str, str | None]]
     ) -> list[Person]:
         if any(v.get("pers_firstname") == "P3" for v in values):
             raise RuntimeError("database went away")
         return create_many(writer, values)
 
-    monkeypatch.setattr(people.PersonWriter, "create_many", fail_on_p3)
+    monkeypatch.setattr(writer.PersonWriter, "create_many", fail_on_p3)
     progress: list[tuple[int, int]] = []
     with unit_of_work(database) as session:
         job = service.create_import(session, ContactFile(path), "five.csv", service.ImportOptions())
@@ -249,7 +250,7 @@ def test_batches_commit_whole_report_progress_and_resume_after_a_failure(
     assert names == {"P0", "P1"}
 
     # A re-delivered job (its worker died while running) resumes after the committed rows.
-    monkeypatch.setattr(people.PersonWriter, "create_many", create_many)
+    monkeypatch.setattr(writer.PersonWriter, "create_many", create_many)
     db.get(ContactImport, import_id).status = ImportStatus.RUNNING  # type: ignore[union-attr]
     db.commit()
     progress.clear()

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.crm.people import flagged_person_ids, persons_with_email
+from app.crm.flags import flagged_person_ids
+from app.crm.lookups import persons_with_email
 from app.db import Database, unit_of_work
 from app.models.licensing import LicenseSession
 from tests.browser.cdp import Chromium

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal
 from app.conflicts import service as conflicts_service
 from app.conflicts.schemas import ConflictResolve, ConflictSide
-from app.crm.people import PersonWriter, flagged_person_ids, load_people, unflag_person
+from app.crm.flags import flagged_person_ids, unflag_person
+from app.crm.people import load_people
+from app.crm.writer import PersonWriter
 from app.models.auth import KeyKind
 from app.models.crm import Address, AddressLink, Person
 from app.models.sync import FolderState, RunStatus, SyncConflict, SyncLink

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.crm.people import PersonWriter, flag_person
+from app.crm.flags import flag_person
+from app.crm.writer import PersonWriter
 
 
 def person(db: Session, flagged_for: int | None = None, **values: str | None) -> int:

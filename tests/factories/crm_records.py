@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.crm.people import PersonWriter
+from app.crm.writer import PersonWriter
 from app.models.crm import Case, Company, Opportunity, Person
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.crm.people import PersonWriter
+from app.crm.writer import PersonWriter
 from app.db import Database, unit_of_work
 from app.imports.parsers import ContactFile
 from app.imports.schemas import ImportRead

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from app.crm.people import PersonWriter, flagged_person_ids, load_people, unflag_person
+from app.crm.flags import flagged_person_ids, unflag_person
+from app.crm.people import load_people
+from app.crm.writer import PersonWriter
 from app.models.crm import Person
 from app.models.sync import FolderState
 from ews_simulator.testing import SimulatorServer

@@ -9,7 +9,7 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.crm.people import flagged_person_ids
+from app.crm.flags import flagged_person_ids
 from app.db import Database, unit_of_work
 from app.main import create_app
 from app.models.crm import Person

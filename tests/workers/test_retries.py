@@ -7,17 +7,15 @@ from typing import Any
 import pytest
 from celery.exceptions import Retry
 
-from app.kit.clock import utc_now
-from app.models.sync import RunStatus
-from app.runs.schemas import RunRead
+from app.kit.sync_terms import ErrorClass, RunStatus
 from workers.jobs import sync as tasks
+from workers.sync.runner import RunOutcome
 
 
-def _run(status: RunStatus, failure_kind: str | None) -> RunRead:
-    now = utc_now()
-    return RunRead(
-        run_id=1, user_id=7, status=status, trigger="test", queued_at=now, started_at=now,
-        finished_at=now, counts={}, message="x", failure_kind=failure_kind, deletions_held=False,
+def _run(status: RunStatus, failure_kind: ErrorClass | None) -> RunOutcome:
+    return RunOutcome(
+        run_id=1, user_id=7, status=status, failure_kind=failure_kind, message="x", counts={},
+        deletions_held=False,
     )  # fmt: skip
 
 
@@ -35,7 +33,7 @@ def outcome(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def test_transient_failure_is_retried_with_a_new_queued_run(outcome: dict[str, Any]) -> None:
-    outcome["run"] = _run(RunStatus.FAILED, "transient")
+    outcome["run"] = _run(RunStatus.FAILED, ErrorClass.TRANSIENT)
     with pytest.raises(Retry):
         tasks.sync_user.apply(args=[7, 1], throw=True)
     assert outcome["retry_runs"] == [7]
@@ -44,12 +42,14 @@ def test_transient_failure_is_retried_with_a_new_queued_run(outcome: dict[str, A
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (RunStatus.FAILED, "permanent"),
+        (RunStatus.FAILED, ErrorClass.PERMANENT),
         (RunStatus.SUCCESS, None),
         (RunStatus.SUCCESS_WITH_ERRORS, None),
     ],
 )
-def test_no_retry_otherwise(outcome: dict[str, Any], status: RunStatus, kind: str | None) -> None:
+def test_no_retry_otherwise(
+    outcome: dict[str, Any], status: RunStatus, kind: ErrorClass | None
+) -> None:
     outcome["run"] = _run(status, kind)
     tasks.sync_user.apply(args=[7, 1], throw=True)
     assert outcome["retry_runs"] == []

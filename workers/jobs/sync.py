@@ -45,7 +45,7 @@ def sync_user(self: Any, user_id: int, run_id: int | None = None, trigger: str =
             logger.warning("user %s is no longer enabled for sync", user_id)
             return
     retries = self.request.retries
-    if run.status == RunStatus.FAILED and run.failure_kind == "transient":
+    if run.retry_may_help:
         if retries >= MAX_TRANSIENT_RETRIES:
             logger.warning("user %s: giving up after %s retries: %s", user_id, retries, run.message)
             return

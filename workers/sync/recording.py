@@ -11,6 +11,7 @@ from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.kit.sync_terms import RunStatus
 from app.models.sync import SyncRun
+from app.runs.service import record_queued_run
 
 ABANDONED_MESSAGE = "its worker stopped before the run finished"
 
@@ -70,9 +71,8 @@ def close_skipped_run(run_id: int, reason: str) -> RunStatus | None:
 
 
 def queue_retry_run(user_id: int) -> int:
-    """Records the queued run a retry of a transiently failed run will carry out."""
+    """Records the queued run a retry of a transiently failed run will carry out (or the run
+    already queued for the user meanwhile, which the retry then carries out)."""
     with unit_of_work() as db:
-        run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger="retry", counts={})
-        db.add(run)
-        db.flush()
+        run, _ = record_queued_run(db, user_id, "retry")
         return run.id

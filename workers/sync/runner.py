@@ -11,16 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.db import get_database, unit_of_work
 from app.kit.clock import crm_now
-from app.kit.sync_terms import EntryLevel, RunStatus
+from app.kit.sync_terms import EntryLevel, ErrorClass, RunStatus
 from app.models.sync import RunEntry, SyncRun
-from app.runs.schemas import RunRead
-from app.runs.service import to_read
 from app.sync_control import service as sync_control
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.connection import MailboxConnection
 from app.users.service import connection_for
-from workers.connectors.ews.connection import ErrorClass, classify, open_account
+from workers.connectors.ews.connection import classify, open_account
 from workers.connectors.graph.mailbox import GraphMailbox
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync.checkpoints import FolderCheckpoint, skipped_items
@@ -44,6 +42,35 @@ class RunRequest:
     user_id: int
     run_id: int | None = None
     trigger: str = "manual"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a recorded run ended: what the task decides retries from, and what the CLI shows."""
+
+    run_id: int
+    user_id: int
+    status: RunStatus
+    failure_kind: ErrorClass | None  # set when the run failed as a whole
+    message: str | None
+    counts: dict[str, Any]
+    deletions_held: bool
+
+    @property
+    def retry_may_help(self) -> bool:
+        return self.status is RunStatus.FAILED and self.failure_kind is ErrorClass.TRANSIENT
+
+    @classmethod
+    def of(cls, run: SyncRun) -> RunOutcome:
+        return cls(
+            run_id=run.id,
+            user_id=run.user_id,
+            status=RunStatus(run.status),
+            failure_kind=ErrorClass(run.failure_kind) if run.failure_kind else None,
+            message=run.message,
+            counts=dict(run.counts),
+            deletions_held=run.deletions_held,
+        )
 
 
 @dataclass
@@ -138,7 +165,7 @@ def _entries(outcome: EntityOutcome, run: SyncRun, threshold: EntryLevel) -> Ite
         )
 
 
-def run_user_sync(request: RunRequest) -> RunRead:
+def run_user_sync(request: RunRequest) -> RunOutcome:
     """Runs one synchronization of the user to the end and records it."""
     with unit_of_work() as db:
         user = users_repository.get_sync_user(db, request.user_id)
@@ -186,7 +213,7 @@ def run_user_sync(request: RunRequest) -> RunRead:
         elif failure is None:
             sync_control.record_success(db, request.user_id)
         _observe(finished, report)
-        return to_read(finished)
+        return RunOutcome.of(finished)
 
 
 def open_mailbox(connection: MailboxConnection) -> Any:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.runs.schemas import RunRead
+from workers.sync.runner import RunOutcome
 
 
-def describe_run(run: RunRead) -> str:
+def describe_run(run: RunOutcome) -> str:
     lines = [f"run {run.run_id} for user {run.user_id}: {run.status}"]
     if run.message:
         lines.append(f"  {run.message}")

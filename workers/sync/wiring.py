@@ -19,17 +19,17 @@ from app.models.sync import SyncUser
 from app.sync_settings.schemas import EffectiveSettings
 from app.templates.schemas import DetailsContext
 from app.templates.service import details_renderer
-from workers.connectors.ews.calendar import CalendarCodec, CalendarGateway
+from workers.connectors.ews.calendar import CalendarCodec
+from workers.connectors.ews.calendar_folder import CalendarGateway
 from workers.connectors.ews.contacts import ContactCodec
 from workers.connectors.ews.folder import FolderGateway
 from workers.connectors.ews.tasks import TaskCodec, TaskGateway
 from workers.connectors.graph.mailbox import GraphMailbox
 from workers.connectors.graph.tasks import GraphTaskCodec
 from workers.sync.appointments import mapping as appointments
-from workers.sync.communications import crm as crm_communications
-from workers.sync.communications.crm import (
-    CommunicationKind,
-    CrmCommunications,
+from workers.sync.communications.crm import CommunicationKind, CrmCommunications
+from workers.sync.communications.scope import (
+    OUTSIDE_WINDOW,
     Scope,
     appointment_window,
     task_window,
@@ -140,9 +140,13 @@ def sources_for(user_id: int, settings: EffectiveSettings, db: Session) -> list[
         "now": datetime.now(UTC),
     }
     if settings.appointments.enabled:
-        sources.append(_appointments(user_id, settings, db, **common))
+        parts = _appointment_parts(common["zone"], common["mailbox"])
+        sources.append(
+            _communications(SyncEntity.APPOINTMENTS, parts, user_id, settings, db, **common)
+        )
     if settings.tasks.enabled:
-        sources.append(_tasks(user_id, settings, db, **common))
+        parts = _task_parts(db, common["zone"])
+        sources.append(_communications(SyncEntity.TASKS, parts, user_id, settings, db, **common))
     return sources
 
 
@@ -196,50 +200,81 @@ class CommunicationSource:
             return PRIVATE_LEFT_ALONE
         days = self.settings.first_sync_days
         if first_sync and not self.in_window(item.record, item.modified, self.now, days):
-            return crm_communications.OUTSIDE_WINDOW
+            return OUTSIDE_WINDOW
         return None
 
 
-def _item_mapping(db: Session, entity: SyncEntity) -> ItemMapping:
-    return ItemMapping({row.outlook: row.direction for row in get_mapping(db, entity)})
+@dataclass(frozen=True)
+class _EntityParts:
+    """What distinguishes appointments from tasks, given the mapping and the zones."""
+
+    kind: CommunicationKind
+    make_gateway: Callable[[Any], MailboxFolder]
+    in_window: Callable[[Record, datetime, datetime, int], bool]
+    match_keys: MatchKeys
+    forced_directions: dict[str, Direction]
 
 
-def _appointments(
-    user_id: int, settings: EffectiveSettings, db: Session, **common: Any
+# The entity's parts for an admin's mapping and the CRM's zone.
+_PartsFor = Callable[[ItemMapping, ZoneInfo], _EntityParts]
+
+
+def _communications(
+    entity: SyncEntity,
+    parts: _PartsFor,
+    user_id: int,
+    settings: EffectiveSettings,
+    db: Session,
+    **common: Any,
 ) -> EntitySource:
-    mapping = _item_mapping(db, SyncEntity.APPOINTMENTS)
-    crm_zone = ZoneInfo(settings.crm_timezone)
-    codec = CalendarCodec(mapping.fields, common["zone"], common["mailbox"])
-    kind = CommunicationKind(
-        appointments.COMM_TYPE,
-        appointments.COMM_ACTION,
-        mapping.fields,
-        to_record=lambda row, related: appointments.appointment_record(
-            row,
-            attendees=related.attendees,
-            exceptions=[_occurrence(e, crm_zone) for e in related.exceptions],
-            details=related.details,
-            crm_zone=crm_zone,
-            mapping=mapping,
-            owner=common["mailbox"] or None,
-        ),
-        to_columns=lambda record: appointments.appointment_columns(record, crm_zone),
-        window=appointment_window,
-    )
+    mapping = ItemMapping({row.outlook: row.direction for row in get_mapping(db, entity)})
+    chosen = parts(mapping, ZoneInfo(settings.crm_timezone))
     return CommunicationSource(
         user_id,
-        SyncEntity.APPOINTMENTS.value,
+        entity.value,
         settings,
         mapping,
-        kind,
-        render_details=details_renderer(db, SyncEntity.APPOINTMENTS),
-        in_window=appointments.in_first_sync_window,
-        make_gateway=lambda account: CalendarGateway(account, account.calendar, codec),
-        match_keys=appointments.appointment_match_keys,
-        forced_directions=appointments.FORCED_DIRECTIONS,
-        rules=tuple(list_rules(db, SyncEntity.APPOINTMENTS)),
+        chosen.kind,
+        render_details=details_renderer(db, entity),
+        in_window=chosen.in_window,
+        make_gateway=chosen.make_gateway,
+        match_keys=chosen.match_keys,
+        forced_directions=chosen.forced_directions,
+        rules=tuple(list_rules(db, entity)),
         **common,
     )
+
+
+def _appointment_parts(
+    zone: ZoneInfo, mailbox: str
+) -> Callable[[ItemMapping, ZoneInfo], _EntityParts]:
+    def parts(mapping: ItemMapping, crm_zone: ZoneInfo) -> _EntityParts:
+        codec = CalendarCodec(mapping.fields, zone, mailbox)
+        kind = CommunicationKind(
+            appointments.COMM_TYPE,
+            appointments.COMM_ACTION,
+            mapping.fields,
+            to_record=lambda row, related: appointments.appointment_record(
+                row,
+                attendees=related.attendees,
+                exceptions=[_occurrence(e, crm_zone) for e in related.exceptions],
+                details=related.details,
+                crm_zone=crm_zone,
+                mapping=mapping,
+                owner=mailbox or None,
+            ),
+            to_columns=lambda record: appointments.appointment_columns(record, crm_zone),
+            window=appointment_window,
+        )
+        return _EntityParts(
+            kind,
+            lambda account: CalendarGateway(account, account.calendar, codec),
+            appointments.in_first_sync_window,
+            appointments.appointment_match_keys,
+            appointments.FORCED_DIRECTIONS,
+        )
+
+    return parts
 
 
 def _occurrence(row: Communication, crm_zone: ZoneInfo) -> ModifiedOccurrence:
@@ -251,42 +286,36 @@ def _occurrence(row: Communication, crm_zone: ZoneInfo) -> ModifiedOccurrence:
     return ModifiedOccurrence(original, start, end, text(row.comm_subject), text(row.comm_location))
 
 
-def _tasks(user_id: int, settings: EffectiveSettings, db: Session, **common: Any) -> EntitySource:
-    mapping = _item_mapping(db, SyncEntity.TASKS)
-    crm_zone = ZoneInfo(settings.crm_timezone)
-    zone: ZoneInfo = common["zone"]
+def _task_parts(db: Session, zone: ZoneInfo) -> _PartsFor:
     statuses = StatusMap(get_task_status_mapping(db))
-    codec = TaskCodec(mapping.fields, statuses, zone)
-    kind = CommunicationKind(
-        tasks.COMM_TYPE,
-        tasks.COMM_ACTION,
-        mapping.fields,
-        to_record=lambda row, related: tasks.task_record(
-            row,
-            details=related.details,
-            statuses=statuses,
-            crm_zone=crm_zone,
-            user_zone=zone,
-            mapping=mapping,
-        ),
-        to_columns=lambda record: tasks.task_columns(record, crm_zone, zone),
-        window=task_window,
-    )
-    return CommunicationSource(
-        user_id,
-        SyncEntity.TASKS.value,
-        settings,
-        mapping,
-        kind,
-        render_details=details_renderer(db, SyncEntity.TASKS),
-        in_window=tasks.in_first_sync_window,
-        make_gateway=lambda account: (
-            account.tasks(GraphTaskCodec(mapping.fields, statuses))
-            if isinstance(account, GraphMailbox)
-            else TaskGateway(account, account.tasks, codec)
-        ),
-        match_keys=tasks.task_match_keys,
-        forced_directions=tasks.FORCED_DIRECTIONS,
-        rules=tuple(list_rules(db, SyncEntity.TASKS)),
-        **common,
-    )
+
+    def parts(mapping: ItemMapping, crm_zone: ZoneInfo) -> _EntityParts:
+        codec = TaskCodec(mapping.fields, statuses, zone)
+        kind = CommunicationKind(
+            tasks.COMM_TYPE,
+            tasks.COMM_ACTION,
+            mapping.fields,
+            to_record=lambda row, related: tasks.task_record(
+                row,
+                details=related.details,
+                statuses=statuses,
+                crm_zone=crm_zone,
+                user_zone=zone,
+                mapping=mapping,
+            ),
+            to_columns=lambda record: tasks.task_columns(record, crm_zone, zone),
+            window=task_window,
+        )
+        return _EntityParts(
+            kind,
+            lambda account: (
+                account.tasks(GraphTaskCodec(mapping.fields, statuses))
+                if isinstance(account, GraphMailbox)
+                else TaskGateway(account, account.tasks, codec)
+            ),
+            tasks.in_first_sync_window,
+            tasks.task_match_keys,
+            tasks.FORCED_DIRECTIONS,
+        )
+
+    return parts

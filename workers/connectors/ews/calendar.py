@@ -1,4 +1,4 @@
-"""Exchange calendar items ↔ appointment records, and the calendar as the engine's remote side.
+"""Exchange calendar items ↔ appointment records (the folder is calendar_folder's).
 
 A series is read from its master (pattern, deleted and modified occurrences) plus one bulk
 GetItem of its exceptions; it is written as the master, then occurrence updates and deletions.
@@ -7,16 +7,15 @@ Meeting invitations and cancellations are never sent (SEND_TO_NONE throughout).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from exchangelib import CalendarItem, EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.fields import MONTHS, WEEK_NUMBERS, WEEKDAY_NAMES, WEEKDAYS
-from exchangelib.items import SEND_TO_NONE
-from exchangelib.properties import Attendee, Mailbox, OccurrenceItemId
+from exchangelib.properties import Attendee, Mailbox
 from exchangelib.recurrence import (
     AbsoluteMonthlyPattern,
     AbsoluteYearlyPattern,
@@ -30,13 +29,11 @@ from exchangelib.recurrence import (
     WeeklyPattern,
 )
 
-from workers.connectors.ews.folder import BULK_SIZE, FolderGateway, as_utc
+from workers.connectors.ews.folder import as_utc
 from workers.connectors.ews.items import is_private, read_body, sensitivity, write_body
 from workers.connectors.ews.properties import TAG_FIELD
 from workers.sync.core import recurrence
 from workers.sync.core.occurrences import ModifiedOccurrence, sorted_exceptions
-from workers.sync.core.planner import CreateInOutlook, RemoteItem, UpdateOutlook
-from workers.sync.core.ports import MailboxListing, RemoteCreated
 from workers.sync.core.records import Record, Value
 from workers.sync.core.recurrence import Frequency, Pattern
 from workers.sync.core.values import EXDATES, OCCURRENCES, email, importance, members, text
@@ -55,8 +52,8 @@ _READ = {
     "attendees": ("required_attendees", "optional_attendees", "organizer"),
     "recurrence": ("recurrence", "modified_occurrences", "deleted_occurrences"),
 }
-_EXCEPTION_FIELDS = ["subject", "location", "start", "end", "original_start", "is_all_day"]
-_EXCEPTION_FIELDS += ["_start_timezone", "_end_timezone"]
+EXCEPTION_FIELDS = ["subject", "location", "start", "end", "original_start", "is_all_day"]
+EXCEPTION_FIELDS += ["_start_timezone", "_end_timezone"]
 # Exchange's relative week numbers and RRULE's BYSETPOS values, in the same order.
 _WEEK_NUMBER_VALUES = dict(zip(WEEK_NUMBERS, recurrence.WEEK_NUMBERS, strict=True))
 # Exchange's one-value day groups of relative patterns, as weekday sets.
@@ -167,7 +164,7 @@ def pattern_to_exchange(pattern: Pattern, first_day: date) -> Recurrence:
     return Recurrence(pattern=source, boundary=NoEndPattern(start=start))
 
 
-def _when(value: Any, zone: tzinfo | None) -> Value:
+def read_when(value: Any, zone: tzinfo | None) -> Value:
     """An exchangelib start or end: a date (all-day) or an instant."""
     if value is None:
         return None
@@ -176,7 +173,7 @@ def _when(value: Any, zone: tzinfo | None) -> Value:
     return str(value.isoformat())
 
 
-def _original(value: datetime | None, all_day: bool, zone: tzinfo) -> Value:
+def read_original(value: datetime | None, all_day: bool, zone: tzinfo) -> Value:
     if value is None:
         return None
     return value.astimezone(zone).date().isoformat() if all_day else as_utc(value)
@@ -211,8 +208,8 @@ class CalendarCodec:
         values: dict[str, Value] = {
             "subject": text(item.subject),
             "location": text(item.location),
-            "start": _when(item.start, zone),
-            "end": _when(item.end, zone),
+            "start": read_when(item.start, zone),
+            "end": read_when(item.end, zone),
             "is_all_day": bool(item.is_all_day),
             "reminder": item.reminder_minutes_before_start if item.reminder_is_set else None,
             "private": is_private(item),
@@ -238,12 +235,12 @@ class CalendarCodec:
         if item.recurrence is None:
             return {"recurrence": None, EXDATES: (), OCCURRENCES: ()}
         all_day = bool(item.is_all_day)
-        exdates = [_original(d.start, all_day, zone) for d in item.deleted_occurrences or ()]
+        exdates = [read_original(d.start, all_day, zone) for d in item.deleted_occurrences or ()]
         # Subject and location come with the exceptions' own fetch (CalendarGateway).
         modified = [
             ModifiedOccurrence(
-                _original(o.original_start, all_day, zone),
-                _original(o.start, all_day, zone),
+                read_original(o.original_start, all_day, zone),
+                read_original(o.start, all_day, zone),
                 _end_of(o.end, all_day, zone),
                 None,
                 None,
@@ -335,7 +332,7 @@ class CalendarCodec:
 def _end_of(value: datetime | None, all_day: bool, zone: tzinfo) -> Value:
     """An occurrence's end; an all-day one's as its last day (inclusive), as records keep it."""
     if value is None or not all_day:
-        return _original(value, all_day, zone)
+        return read_original(value, all_day, zone)
     local = value.astimezone(zone)
     return date.fromordinal(local.date().toordinal() - 1).isoformat()
 
@@ -346,205 +343,3 @@ def _first_day(record: Record, zone: tzinfo) -> date:
         return date.fromisoformat(start)
     assert isinstance(start, datetime)
     return start.astimezone(zone).date()
-
-
-def _first_start(record: Record) -> datetime | date:
-    start = record.get("start")
-    return date.fromisoformat(start) if isinstance(start, str) else start  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class _Series:
-    remote_id: str
-    rule: str
-    first_start: datetime | date
-    zone: tzinfo
-
-
-class CalendarGateway(FolderGateway):
-    """The calendar folder, completing series with their exceptions and writing them back."""
-
-    codec: CalendarCodec
-
-    def __init__(self, account: Any, folder: Any, codec: CalendarCodec) -> None:
-        super().__init__(account, folder, codec)
-        self.series_zones: dict[str, tzinfo] = {}
-        self._exception_ids: dict[str, list[str]] = {}
-
-    @staticmethod
-    def write_group(record: Record) -> bool:
-        """Series travel together: each batch holding one costs occurrence requests."""
-        return bool(record.get("recurrence") or record.get(EXDATES) or record.get(OCCURRENCES))
-
-    def _remote_item(self, item: Any, base: Record) -> RemoteItem:
-        self.series_zones[item.id] = self.codec.series_zone(item)
-        ids = [o.id for o in getattr(item, "modified_occurrences", None) or ()]
-        if ids:
-            self._exception_ids[item.id] = ids
-        return super()._remote_item(item, base)
-
-    def list_changes(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
-        listing = super().list_changes(sync_state, bases)
-        self._complete_series(listing.changes)
-        return listing
-
-    def fetch(
-        self, remote_ids: Sequence[str], bases: Mapping[str, Record]
-    ) -> dict[str, RemoteItem | None]:
-        fetched = super().fetch(remote_ids, bases)
-        self._complete_series(fetched)
-        return fetched
-
-    def _complete_series(self, changes: dict[str, RemoteItem | None]) -> None:
-        """Adds the exceptions' subjects and locations, in one bulk fetch for all series."""
-        wanted = {
-            master_id: ids
-            for master_id, ids in self._exception_ids.items()
-            if changes.get(master_id) is not None
-        }
-        self._exception_ids = {}
-        if not wanted or OCCURRENCES not in self.codec.fields:
-            return
-        pairs = [(master_id, i) for master_id, ids in wanted.items() for i in ids]
-        results = self.account.fetch(
-            ids=[(i, None) for _, i in pairs], only_fields=_EXCEPTION_FIELDS, chunk_size=BULK_SIZE
-        )
-        found: dict[str, list[ModifiedOccurrence]] = {}
-        for (master_id, _), result in zip(pairs, results, strict=True):
-            if isinstance(result, Exception):
-                raise result
-            zone = self.series_zones.get(master_id, self.codec.zone)
-            all_day = bool(result.is_all_day)
-            found.setdefault(master_id, []).append(
-                ModifiedOccurrence(
-                    _original(result.original_start, all_day, zone),
-                    _when(result.start, zone),
-                    _when(result.end, zone),
-                    text(result.subject),
-                    text(result.location),
-                )
-            )
-        for master_id, occurrences in found.items():
-            item = changes[master_id]
-            assert item is not None
-            record = {**item.record, OCCURRENCES: sorted_exceptions(occurrences)}
-            changes[master_id] = replace(item, record=record)
-
-    # --- writing series ------------------------------------------------------------------
-
-    def create_many(self, items: Sequence[CreateInOutlook]) -> Sequence[RemoteCreated | Exception]:
-        created = super().create_many(items)
-        for result in created:
-            if isinstance(result, RemoteCreated):
-                self.series_zones[result.remote_id] = self.codec.zone
-        self._write_occurrences(
-            [
-                (result.remote_id, item.record, None)
-                for item, result in zip(items, created, strict=True)
-                if isinstance(result, RemoteCreated)
-            ]
-        )
-        return created
-
-    def update_many(self, items: Sequence[UpdateOutlook]) -> Sequence[str | Exception | None]:
-        prepared = [self._resetting_series(item) for item in items]
-        results = super().update_many(prepared)
-        self._write_occurrences(
-            [
-                (item.remote_id, item.full_record, item.current)
-                for item, result in zip(prepared, results, strict=True)
-                if not isinstance(result, Exception)
-                and {"recurrence", EXDATES, OCCURRENCES} & set(item.changes)
-            ]
-        )
-        return results
-
-    @staticmethod
-    def _resetting_series(item: UpdateOutlook) -> UpdateOutlook:
-        """Rewrites the pattern when an occurrence must come back: Exchange has no "undelete"
-        and no "unmodify", but setting the pattern again clears deletions and exceptions."""
-        if "recurrence" in item.changes or not ({EXDATES, OCCURRENCES} & set(item.changes)):
-            return item
-        previous, full = item.current, item.full_record
-        restored = set(members(previous.get(EXDATES))) - set(members(full.get(EXDATES)))
-        kept = {_original_of(v) for v in members(full.get(OCCURRENCES))}
-        unmodified = {_original_of(v) for v in members(previous.get(OCCURRENCES))} - kept
-        if not restored and not unmodified:
-            return item
-        return replace(item, changes={**item.changes, "recurrence": full.get("recurrence")})
-
-    def _write_occurrences(self, series: Sequence[tuple[str, Record, Record | None]]) -> None:
-        """Deletes and modifies occurrences so each series matches its record."""
-        deletions: list[CalendarItem] = []
-        updates: list[tuple[CalendarItem, list[str]]] = []
-        for remote_id, record, previous in series:
-            rule = record.get("recurrence")
-            if not isinstance(rule, str):
-                continue
-            # A new pattern (or a new series) starts with no deletions and no exceptions.
-            reset = previous is None or previous.get("recurrence") != rule
-            before = previous if previous is not None and not reset else {}
-            series_of = _Series(
-                remote_id,
-                rule,
-                _first_start(record),
-                self.series_zones.get(remote_id, self.codec.zone),
-            )
-            for original in set(members(record.get(EXDATES))) - set(members(before.get(EXDATES))):
-                found = self._occurrence(series_of, original)
-                if found is not None:
-                    deletions.append(found)
-            old = set(members(before.get(OCCURRENCES)))
-            for value in members(record.get(OCCURRENCES)):
-                if value in old:
-                    continue
-                modified = ModifiedOccurrence.from_value(value)
-                found = self._occurrence(series_of, modified.original_start)
-                if found is None:
-                    continue
-                fields = {**record, "start": modified.start, "end": modified.end}
-                fields |= {"subject": modified.subject, "location": modified.location}
-                names = ["start", "end", "subject", "location"]
-                updates.append((found, self.codec.assign(found, fields, names, organizer=False)))
-        if updates:
-            self._raise_first(
-                self.account.bulk_update(
-                    items=updates,
-                    send_meeting_invitations_or_cancellations=SEND_TO_NONE,
-                    chunk_size=BULK_SIZE,
-                )
-            )
-        if deletions:
-            self._raise_first(
-                self.account.bulk_delete(
-                    ids=deletions,
-                    send_meeting_cancellations=SEND_TO_NONE,
-                    chunk_size=BULK_SIZE,
-                )
-            )
-
-    def _occurrence(self, series: _Series, original: Any) -> CalendarItem | None:
-        index = recurrence.instance_index(
-            series.rule, series.first_start, series.zone, _as_start(original)
-        )
-        if index is None:
-            return None
-        return CalendarItem(
-            account=self.account,
-            folder=self.folder,
-            _id=OccurrenceItemId(id=series.remote_id, changekey=None, instance_index=index),
-        )
-
-    @staticmethod
-    def _raise_first(results: Any) -> None:
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-
-
-def _original_of(value: Value) -> Value:
-    return value[0] if isinstance(value, tuple) else None
-
-
-def _as_start(value: Any) -> datetime | date:
-    return date.fromisoformat(value) if isinstance(value, str) else value

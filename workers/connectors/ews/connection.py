@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from enum import StrEnum
 from typing import Any
 
 import requests.exceptions
@@ -41,6 +40,7 @@ from exchangelib.version import EXCHANGE_2016
 from oauthlib.oauth2 import InsecureTransportError, OAuth2Token
 
 from app.kit import log_redaction
+from app.kit.sync_terms import ErrorClass
 from app.models.sync import AuthType
 from app.users.connection import MailboxConnection, ProbeResult
 from workers.connectors.ews import transport
@@ -101,11 +101,6 @@ class PatientPolicy(FaultTolerance):  # type: ignore[misc]
         super().raise_response_errors(response)
         if response.status_code == 200:
             self._backing_off_since = None
-
-
-class ErrorClass(StrEnum):
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
 
 
 def _credentials(connection: MailboxConnection) -> Any:

@@ -10,7 +10,7 @@ from exchangelib import Contact
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 
 from workers.connectors.ews.properties import TAG_FIELD, TITLE_FIELD
-from workers.sync.contacts.mapping import normalized
+from workers.sync.core.contact_values import normalized
 from workers.sync.core.records import Record, Value
 
 # Outlook field → exchangelib Contact attribute, for plain text fields.

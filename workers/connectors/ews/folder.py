@@ -11,6 +11,7 @@ from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
 from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib.services import SyncFolderItems
 
+from app.kit.chunks import chunked
 from workers.connectors.ews.properties import TAG_FIELD
 from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
 from workers.sync.core.ports import MailboxListing, RemoteCreated
@@ -109,10 +110,8 @@ class FolderGateway:
 
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
         found: dict[str, RemoteItem] = {}
-        for start in range(0, len(tags), BULK_SIZE):
-            query = self.folder.filter(
-                **{f"{TAG_FIELD}__in": list(tags[start : start + BULK_SIZE])}
-            )
+        for chunk in chunked(tags, BULK_SIZE):
+            query = self.folder.filter(**{f"{TAG_FIELD}__in": list(chunk)})
             for item in query.only(*self.codec.only_fields):
                 remote = self._remote_item(item, {})
                 if remote.tag is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.connectors.tag import GRAPH_TAG_PROPERTY_ID
-from workers.sync.contacts.mapping import normalized
+from workers.sync.core.contact_values import normalized
 from workers.sync.core.records import Record, Value
 
 EXTENDED = "singleValueExtendedProperties"

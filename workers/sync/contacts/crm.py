@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select, union
 from sqlalchemy.orm import Session
 
-from app.crm.people import (
-    PersonWriter,
-    flag_person,
-    flagged_person_ids,
-    load_people,
-    unflag_person,
-)
+from app.crm.flags import flag_person, flagged_person_ids, unflag_person
+from app.crm.people import load_people
+from app.crm.writer import PersonWriter
+from app.kit.chunks import chunked
 from app.models.crm import (
     ENTITY_PERSON,
     Address,
@@ -33,6 +30,7 @@ from workers.sync.contacts.mapping import ContactMapping
 from workers.sync.core.planner import CrmItem, OutlookDeleteMode
 from workers.sync.core.ports import CrmListing
 from workers.sync.core.records import Record
+from workers.sync.core.timezones import modified_from_crm
 from workers.sync.crm_writes import in_savepoint
 
 # CRM clients stamp `_updateddate` with their own clocks and commit after stamping: re-reading a
@@ -92,10 +90,10 @@ class CrmContacts:
         values = load_people(self.db, person_ids)
         ids = list(values)
         modified: dict[int, datetime | None] = {}
-        for start in range(0, len(ids), 500):
+        for chunk in chunked(ids):
             rows = self.db.execute(
                 select(Person.pers_personid, Person.updated_date).where(
-                    Person.pers_personid.in_(ids[start : start + 500])
+                    Person.pers_personid.in_(chunk)
                 )
             )
             modified.update((person_id, updated) for person_id, updated in rows)
@@ -103,16 +101,10 @@ class CrmContacts:
             str(person_id): CrmItem(
                 crm_id=str(person_id),
                 record=self.mapping.record_from_crm(person_values),
-                modified=self._aware(modified.get(person_id)),
+                modified=modified_from_crm(modified.get(person_id), self.crm_zone),
             )
             for person_id, person_values in values.items()
         }
-
-    def _aware(self, value: datetime | None) -> datetime:
-        if value is None:
-            return datetime.min.replace(tzinfo=UTC)
-        # Exchange keeps whole seconds; compared at the coarser precision, a tie goes to the CRM.
-        return value.replace(tzinfo=self.crm_zone, microsecond=0).astimezone(UTC)
 
     def list_changes(self, watermark: datetime | None, linked_ids: set[str]) -> CrmListing:
         """Changes since the watermark; with none, every flagged person (a complete listing)."""

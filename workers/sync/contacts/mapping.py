@@ -6,38 +6,13 @@ uses the Outlook names on both sides, normalized alike so that equal data compar
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from app.crm.people import PersonValues, split_street
-from app.crm.phones import compose_phone, split_phone
+from app.crm.paths import PersonValues
+from workers.sync.core.contact_values import normalized
 from workers.sync.core.planner import Direction
 from workers.sync.core.records import Record, Value
-
-PHONE_FIELDS = frozenset(
-    {"business_phone", "home_phone", "mobile_phone", "business_fax", "other_phone"}
-)
-STREET_FIELDS = frozenset({"business_street", "home_street"})
-EMAIL_FIELDS = frozenset({"email1", "email2", "email3"})
-
-
-def normalize(field: str, value: Value) -> Value:
-    """One spelling for one value: trimmed text, no empty strings, composed phones and streets."""
-    if not isinstance(value, str):
-        return value
-    if field in STREET_FIELDS:
-        lines = [line for line in split_street(value) if line]
-        return "\n".join(lines) or None
-    text = value.strip()
-    if not text:
-        return None
-    if field in PHONE_FIELDS:
-        return compose_phone(split_phone(text))
-    return text
-
-
-def normalized(record: Mapping[str, Value]) -> dict[str, Value]:
-    return {name: normalize(name, value) for name, value in record.items()}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from app.kit.chunks import chunked
 from app.kit.sync_policy import Direction
 from app.kit.sync_terms import EntryLevel, RunStatus
 from workers.sync.core.actions import (
@@ -112,11 +113,6 @@ _R = TypeVar("_R")
 _W = TypeVar("_W")
 
 
-def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _attempt(call: Callable[[], _R]) -> _R | Exception:
     """Run an adapter call; its failure becomes a value, one item's or one batch's error."""
     try:
@@ -189,7 +185,7 @@ class _Executor:
                 write = None if isinstance(action, Hold) else action.remote_write
                 groups.setdefault((type(write), self._write_group(write)), []).append(action)
         for group in groups.values():
-            yield from _chunks(group, self.batch_size)
+            yield from chunked(group, self.batch_size)
 
     def _write_group(
         self, write: CreateInOutlook | UpdateOutlook | DeleteInOutlook | None

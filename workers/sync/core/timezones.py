@@ -21,6 +21,15 @@ def utc_from_crm(value: datetime | None, crm_zone: tzinfo) -> datetime | None:
     return whole_seconds(value.replace(tzinfo=crm_zone).astimezone(UTC))
 
 
+def modified_from_crm(value: datetime | None, crm_zone: tzinfo) -> datetime:
+    """When a CRM row last changed, comparable with Exchange's last-modified times.
+
+    Exchange keeps whole seconds; compared at the coarser precision, a tie goes to the CRM.
+    A row with no stamp is older than everything.
+    """
+    return utc_from_crm(value, crm_zone) or datetime.min.replace(tzinfo=UTC)
+
+
 def crm_from_utc(value: datetime | None, crm_zone: tzinfo) -> datetime | None:
     """A naive CRM datetime from an aware instant."""
     if value is None:
