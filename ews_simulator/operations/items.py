@@ -122,7 +122,23 @@ def create_item(ctx: OperationContext) -> Element:
             # Sent without a saved copy: nothing stays in this mailbox.
             return [items_container()]
         ctx.mailbox.add_item(item)
-        return [items_container(id_only(item))]
+        created = id_only(item)
+        if item.attachments:
+            # Exchange names the attachments it created, so a client can address them later.
+            listed = t("Attachments")
+            for att in item.attachments:
+                att_el = t("ItemAttachment" if att.item is not None else "FileAttachment")
+                att_el.append(
+                    t(
+                        "AttachmentId",
+                        Id=att.id,
+                        RootItemId=item.id,
+                        RootItemChangeKey=item.change_key,
+                    )
+                )
+                listed.append(att_el)
+            created.append(listed)
+        return [items_container(created)]
 
     return each("CreateItem", required_m(ctx.body, "Items"), one)
 

@@ -98,3 +98,15 @@ def test_item_attachments_survive_a_restart(
     attached = item.attachments[1].item
     assert attached is not None
     assert [a.name for a in attached.attachments] == ["scan.png"]
+
+
+def test_attachments_saved_with_their_item_can_be_detached(account: Account) -> None:
+    message = Message(folder=account.inbox, subject="two files")
+    for name in ("a.pdf", "b.pdf"):
+        message.attach(FileAttachment(name=name, content=PDF, content_type="application/pdf"))
+    message.save()
+    first, second = message.attachments
+    assert first.attachment_id is not None and second.attachment_id is not None
+    message.detach(first)
+    (left,) = account.inbox.get(id=message.id).attachments
+    assert left.name == "b.pdf"
