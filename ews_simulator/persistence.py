@@ -20,7 +20,7 @@ from ews_simulator.xml import parse_fragment, to_string
 FORMAT_VERSION = 1
 
 
-def _item_to_json(item: Item) -> dict[str, Any]:
+def item_to_json(item: Item) -> dict[str, Any]:
     return {
         "id": item.id,
         "kind": item.kind,
@@ -39,18 +39,18 @@ def _item_to_json(item: Item) -> dict[str, Any]:
                 "is_inline": a.is_inline,
                 "content_id": a.content_id,
                 "last_modified": a.last_modified.isoformat(),
-                "item": _item_to_json(a.item) if a.item is not None else None,
+                "item": item_to_json(a.item) if a.item is not None else None,
             }
             for a in item.attachments
         ],
-        "exceptions": {str(k): _item_to_json(v) for k, v in item.exceptions.items()},
+        "exceptions": {str(k): item_to_json(v) for k, v in item.exceptions.items()},
         "deleted_occurrences": sorted(item.deleted_occurrences),
         "master_id": item.master_id,
         "instance_index": item.instance_index,
     }
 
 
-def _item_from_json(data: dict[str, Any]) -> Item:
+def item_from_json(data: dict[str, Any]) -> Item:
     return Item(
         id=data["id"],
         kind=data["kind"],
@@ -69,11 +69,11 @@ def _item_from_json(data: dict[str, Any]) -> Item:
                 is_inline=a["is_inline"],
                 content_id=a["content_id"],
                 last_modified=datetime.fromisoformat(a["last_modified"]),
-                item=_item_from_json(a["item"]) if a.get("item") else None,
+                item=item_from_json(a["item"]) if a.get("item") else None,
             )
             for a in data["attachments"]
         ],
-        exceptions={int(k): _item_from_json(v) for k, v in data["exceptions"].items()},
+        exceptions={int(k): item_from_json(v) for k, v in data["exceptions"].items()},
         deleted_occurrences=set(data["deleted_occurrences"]),
         master_id=data["master_id"],
         instance_index=data["instance_index"],
@@ -94,7 +94,7 @@ def _mailbox_to_json(box: Mailbox) -> dict[str, Any]:
                 "change_key": f.change_key,
                 "seq": f.seq,
                 "log": f.log,
-                "items": [_item_to_json(i) for i in f.items.values()],
+                "items": [item_to_json(i) for i in f.items.values()],
             }
             for f in box.folders.values()
         ],
@@ -118,7 +118,7 @@ def _mailbox_from_json(data: dict[str, Any]) -> Mailbox:
             seq=fd["seq"],
         )
         for item_data in fd["items"]:
-            item = _item_from_json(item_data)
+            item = item_from_json(item_data)
             folder.items[item.id] = item
             box.item_folder[item.id] = folder.id
         box.folders[folder.id] = folder

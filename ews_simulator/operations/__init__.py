@@ -3,6 +3,7 @@
 from ews_simulator.operations import (
     attachments,
     convert_id,
+    export,
     find,
     folder_changes,
     folders,
@@ -17,6 +18,7 @@ __all__ = [
     "OperationContext",
     "attachments",
     "convert_id",
+    "export",
     "find",
     "folder_changes",
     "folders",

@@ -99,7 +99,7 @@ def folder_from_id(mailbox: Mailbox, el: Element) -> Folder:
         if address is not None and (address.text or "").strip().lower() != mailbox.smtp:
             raise EwsError("ErrorAccessDenied", "Access is denied to the other mailbox.")
         folder_id = mailbox.distinguished.get(el.get("Id") or "")
-    elif kind == "FolderId":
+    elif kind in ("FolderId", "ParentFolderId"):
         folder_id = check_id(el.get("Id") or "", FOLDER_ID)
         check_change_key(el.get("ChangeKey"))
     else:

@@ -110,3 +110,13 @@ def test_attachments_saved_with_their_item_can_be_detached(account: Account) -> 
     message.detach(first)
     (left,) = account.inbox.get(id=message.id).attachments
     assert left.name == "b.pdf"
+
+
+def test_exported_items_upload_as_new_items(account: Account) -> None:
+    message = _email_with_attachments(account)
+    (blob,) = account.export([message])
+    ((new_id, _),) = account.upload([(account.drafts, blob)])
+    assert new_id != message.id
+    copy = account.drafts.get(id=new_id)
+    assert copy.subject == "Contract"
+    assert sorted(a.name for a in copy.attachments) == ["Signed offer", "contract.pdf"]
