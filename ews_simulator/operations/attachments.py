@@ -30,7 +30,7 @@ def _owner(mailbox: Mailbox, att_id: str) -> tuple[Item, Attachment, list[Attach
         for att in holder.attachments:
             if att.id == att_id:
                 return root, att, holder.attachments  # type: ignore[return-value]
-    raise EwsError("ErrorItemNotFound", "The attachment was not found.")
+    raise EwsError("ErrorInvalidAttachmentId", "The attachment was not found.")
 
 
 @operation("CreateAttachment")

@@ -7,7 +7,10 @@ import email.policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from exchangelib import Account, FileAttachment, ItemAttachment, Mailbox, Message
+from exchangelib.attachments import AttachmentId
+from exchangelib.errors import ErrorInvalidAttachmentId, ErrorInvalidIdMalformed
 
 from ews_simulator import persistence
 from ews_simulator.store import Store
@@ -120,3 +123,19 @@ def test_exported_items_upload_as_new_items(account: Account) -> None:
     copy = account.drafts.get(id=new_id)
     assert copy.subject == "Contract"
     assert sorted(a.name for a in copy.attachments) == ["Signed offer", "contract.pdf"]
+
+
+def test_missing_and_malformed_attachment_ids(account: Account) -> None:
+    message = Message(folder=account.inbox, subject="one file")
+    message.attach(FileAttachment(name="a.pdf", content=PDF, content_type="application/pdf"))
+    message.save()
+    (attachment,) = message.attachments
+    gone_id = attachment.attachment_id
+    message.detach(attachment)
+    for bad_id, error in (
+        (gone_id.id, ErrorInvalidAttachmentId),
+        ("AAMk=", ErrorInvalidIdMalformed),
+    ):
+        probe = FileAttachment(parent_item=message, attachment_id=AttachmentId(id=bad_id), name="x")
+        with pytest.raises(error), probe.fp as fp:
+            fp.read()
