@@ -9,6 +9,7 @@ from ews_simulator.operations import (
     folders,
     items,
     junk,
+    people,
     sync,
 )
 from ews_simulator.operations.base import OPERATIONS, OperationContext
@@ -24,5 +25,6 @@ __all__ = [
     "folders",
     "items",
     "junk",
+    "people",
     "sync",
 ]

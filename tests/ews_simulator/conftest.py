@@ -23,9 +23,14 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "ews-messages.xsd")))
 
 
-# exchangelib 5.6 puts RootItemId attributes on the AttachmentId of GetAttachment requests, which
-# the schema forbids; Exchange tolerates it and so does the simulator. Only this is excused.
-KNOWN_CLIENT_DEVIATIONS = ("attribute 'RootItemId': The attribute", "attribute 'RootItemChangeKey'")
+# exchangelib 5.6 puts RootItemId attributes on the AttachmentId of GetAttachment requests and a
+# Traversal attribute on FindPeople, which the schema forbids; Exchange tolerates both and so
+# does the simulator. Only these are excused.
+KNOWN_CLIENT_DEVIATIONS = (
+    "attribute 'RootItemId': The attribute",
+    "attribute 'RootItemChangeKey'",
+    "FindPeople', attribute 'Traversal'",
+)
 
 
 class SchemaRecorder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exchangelib import Account, DistributionList, HTMLBody, Message
+from exchangelib import Account, Contact, DistributionList, HTMLBody, Message
 from exchangelib.errors import (
     ErrorDeleteDistinguishedFolder,
     ErrorFolderExists,
@@ -21,8 +21,8 @@ from exchangelib.folders import (
     RecoverableItemsRoot,
     SyncIssues,
 )
-from exchangelib.items import Item
-from exchangelib.services import EmptyFolder
+from exchangelib.items import Item, Persona
+from exchangelib.services import EmptyFolder, GetPersona
 
 from ews_simulator.operations import OPERATIONS
 from ews_simulator.operations.base import OperationContext
@@ -181,3 +181,14 @@ def test_distribution_lists_are_created_in_contacts(account: Account) -> None:
     DistributionList(folder=account.contacts, display_name="Sales team").save()
     (found,) = account.contacts.filter(display_name="Sales team")
     assert isinstance(found, DistributionList)
+
+
+def test_people_are_found_among_contacts_and_read_as_personas(account: Account) -> None:
+    Contact(folder=account.contacts, display_name="John Smith", surname="Smith").save()
+    Contact(folder=account.contacts, display_name="Ann Lee", surname="Lee").save()
+    found = list(account.contacts.people().filter(display_name="john"))
+    assert [p.display_name for p in found] == ["John Smith"]
+    (persona,) = account.fetch_personas(found)
+    assert persona.surname == "Smith"
+    with pytest.raises(ErrorInvalidIdMalformed):
+        GetPersona(account=account).get(personas=[Persona(id="AAA=", changekey="x")])
