@@ -132,7 +132,6 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("deleteditems", "Folder", "Deleted Items", "IPF.Note", "msgfolderroot"),
     ("junkemail", "Folder", "Junk Email", "IPF.Note", "msgfolderroot"),
     ("calendar", "CalendarFolder", "Calendar", "IPF.Appointment", "msgfolderroot"),
-    ("~birthdays", "CalendarFolder", "Birthdays", "IPF.Appointment.Birthday", "calendar"),
     ("contacts", "ContactsFolder", "Contacts", "IPF.Contact", "msgfolderroot"),
     (
         "recipientcache",
@@ -149,7 +148,6 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
         "IPF.Contact.OrganizationalContacts",
         "contacts",
     ),
-    ("~companies", "ContactsFolder", "Companies", "IPF.Contact.Company", "contacts"),
     ("tasks", "TasksFolder", "Tasks", "IPF.Task", "msgfolderroot"),
     ("notes", "Folder", "Notes", "IPF.StickyNote", "msgfolderroot"),
     ("journal", "Folder", "Journal", "IPF.Journal", "msgfolderroot"),
