@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.addin import endpoints as addin_endpoints
 from app.auth import endpoints as auth_endpoints
@@ -31,6 +31,7 @@ from app.kit import log_redaction
 from app.kit.client_address import ClientAddress
 from app.kit.errors import AppError
 from app.kit.rate_limit import RateLimiter
+from app.kit.request_gate import RequestGate
 from app.licensing import endpoints as licensing_endpoints
 from app.mappings import endpoints as mappings_endpoints
 from app.ops import endpoints as ops_endpoints
@@ -122,16 +123,32 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _measure(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    template = getattr(route, "path", "unmatched")
-    HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-    HTTP_LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
-    return response
+class RequestMetrics:
+    """Counts and times every request by its route template (pure ASGI: a body the app reads
+    streams through untouched, and errors raised while reading it stay plain exceptions)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watched_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], template, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
 
 
 def create_app(
@@ -157,8 +174,10 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.middleware("http")(_measure)
-    # Added last, so it runs first: every later layer sees the client's own address.
+    # Middleware added last runs first: the client's own address for every later layer, then
+    # the metrics (refusals at the gate count too), then the gate before any body is read.
+    app.add_middleware(RequestGate, settings=app.state.settings, routes_of=lambda: app.routes)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(ClientAddress, trusted_proxies=app.state.settings.trusted_proxies)
     _document_validation_errors(app)
 

@@ -11,8 +11,9 @@ from app.deps import CurrentPrincipal, DbSession
 from app.documents import service
 from app.documents.schemas import DocumentRead, DocumentStatus, DraftCreate, DraftCreated
 from app.filings.mailbox import MailboxMessages
-from app.kit.content_store import ContentStore, read_upload
+from app.kit.content_store import ContentStore, check_upload_size
 from app.kit.pagination import Page, PageRequest, page_request
+from app.kit.request_gate import accepts_upload
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 drafts = APIRouter(prefix="/drafts", tags=["documents"])
@@ -40,6 +41,7 @@ def list_documents(
     status_code=status.HTTP_201_CREATED,
     responses={413: {"description": "the file exceeds CRMSYNC_MAX_DOCUMENT_BYTES"}},
 )
+@accepts_upload(lambda settings: settings.max_document_bytes, "CRMSYNC_MAX_DOCUMENT_BYTES")
 def upload_document(
     request: Request,
     db: DbSession,
@@ -52,15 +54,15 @@ def upload_document(
 ) -> DocumentRead:
     settings: Settings = request.app.state.settings
     limit = settings.max_document_bytes
-    content = read_upload(
-        file.file,
+    check_upload_size(
+        file.size,
         limit,
         f"file {file.filename}: larger than the {limit:,} bytes a document may have "
         "(CRMSYNC_MAX_DOCUMENT_BYTES)",
     )
     document = service.DocumentUpload(
         filename=file.filename or "",
-        content=content,
+        content=file.file,
         record=service.record_ref(entity, id),
         shared=shared,
         status=document_status,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -79,7 +80,8 @@ def list_documents(
 @dataclass(frozen=True)
 class DocumentUpload:
     filename: str
-    content: bytes
+    # The spooled upload: copied into the store a chunk at a time.
+    content: BinaryIO
     record: RecordRef | None
     shared: bool
     status: DocumentStatus
@@ -96,7 +98,7 @@ def upload(
     filename = safe_filename(document.filename)
     if not filename:
         raise InvalidInput("body.file: the file needs a name")
-    stored = store.put(document.content)
+    stored = store.put_stream(document.content)
     row = Library(
         libr_filepath=stored.relative_path,
         libr_filename=filename,

@@ -29,7 +29,8 @@ from app.filings.schemas import (
     Targets,
 )
 from app.filings.service import UploadedFile
-from app.kit.content_store import ContentStore, read_upload
+from app.kit.content_store import ContentStore, check_upload_size
+from app.kit.request_gate import BodyTooLarge, accepts_upload
 
 router = APIRouter(prefix="/filings", tags=["filing"])
 
@@ -78,7 +79,10 @@ def _request_body(json_model: type[BaseModel], with_targets: bool) -> dict[str, 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "the email is filed to another opportunity or case already"},
-    413: {"description": "an email exceeds CRMSYNC_MAX_MESSAGE_BYTES"},
+    413: {
+        "description": "an email exceeds CRMSYNC_MAX_MESSAGE_BYTES, or all of them together "
+        "CRMSYNC_MAX_UPLOAD_TOTAL_BYTES"
+    },
     422: {"description": "malformed email, unknown record or item id not in the mailbox"},
     502: {"description": "Exchange failed; nothing was filed"},
     503: {"description": "no Exchange connector in this process (item ids only)"},
@@ -96,8 +100,15 @@ def _problem(location: tuple[str, ...], message: str) -> RequestValidationError:
 
 
 async def _json_body(request: Request, model: type[BodyT]) -> BodyT:
+    # The route takes uploads, so the gate allows it their size; a JSON body gets the JSON limit.
+    limit = request.app.state.settings.max_json_body_bytes
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(limit, "CRMSYNC_MAX_JSON_BODY_BYTES")
     try:
-        return model.model_validate_json(await request.body())
+        return model.model_validate_json(body)
     except ValidationError as exc:
         raise _invalid(("body",), exc) from None
 
@@ -107,20 +118,28 @@ def _is_form(request: Request) -> bool:
 
 
 def _uploads(form: FormData, settings: Settings) -> list[UploadedFile]:
+    """The uploaded emails, checked by the sizes the parser counted: nothing is read here (the
+    service reads each one in a worker thread, while the form keeps the files open)."""
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not files:
         raise _problem(("body", "files"), "send at least one .eml or .msg file as 'files'")
     limit = settings.max_message_bytes
-    return [
-        UploadedFile(
-            name=upload.filename or f"file {n}",
-            content=read_upload(
-                upload.file,
-                limit,
-                f"file {upload.filename}: larger than the {limit:,} bytes an email may have "
-                "(CRMSYNC_MAX_MESSAGE_BYTES)",
-            ),
+    for upload in files:
+        check_upload_size(
+            upload.size,
+            limit,
+            f"file {upload.filename}: larger than the {limit:,} bytes an email may have "
+            "(CRMSYNC_MAX_MESSAGE_BYTES)",
         )
+    total_limit = settings.effective_max_upload_total_bytes
+    check_upload_size(
+        sum(upload.size or 0 for upload in files),
+        total_limit,
+        f"the {len(files)} files together are larger than the {total_limit:,} bytes one request "
+        "may upload (CRMSYNC_MAX_UPLOAD_TOTAL_BYTES)",
+    )
+    return [
+        UploadedFile(name=upload.filename or f"file {n}", content=upload.file)
         for n, upload in enumerate(files, start=1)
     ]
 
@@ -152,7 +171,14 @@ def _context(request: Request) -> tuple[Settings, MailboxMessages, ContentStore]
     return settings, mailbox, ContentStore.from_settings(settings)
 
 
+# Every email of one request together: the route's body limit.
+_accepts_emails = accepts_upload(
+    lambda settings: settings.effective_max_upload_total_bytes, "CRMSYNC_MAX_UPLOAD_TOTAL_BYTES"
+)
+
+
 @router.post("", openapi_extra=_request_body(FilingFromMailbox, True), responses=_ERRORS)
+@_accepts_emails
 async def file_emails(
     request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> list[FilingRead]:
@@ -166,9 +192,9 @@ async def file_emails(
             files = _uploads(form, settings)
             targets = _form_targets(form)
             user_id = _form_user_id(form)
-        filed: list[FilingRead] = await run_in_threadpool(
-            service.file_uploads, db, principal, files, targets, user_id, settings, store
-        )
+            filed: list[FilingRead] = await run_in_threadpool(
+                service.file_uploads, db, principal, files, targets, user_id, settings, store
+            )
         return filed
     body = await _json_body(request, FilingFromMailbox)
     return await run_in_threadpool(
@@ -179,6 +205,7 @@ async def file_emails(
 @router.post(
     "/suggestions", openapi_extra=_request_body(SuggestionsFromMailbox, False), responses=_ERRORS
 )
+@_accepts_emails
 async def suggest_records(
     request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> list[EmailSuggestions]:
@@ -189,9 +216,9 @@ async def suggest_records(
         async with request.form(max_files=MAX_EMAILS_PER_CALL, max_fields=10) as form:
             files = _uploads(form, settings)
             user_id = _form_user_id(form)
-        found: list[EmailSuggestions] = await run_in_threadpool(
-            suggestions.suggest_for_uploads, db, principal, files, user_id, settings
-        )
+            found: list[EmailSuggestions] = await run_in_threadpool(
+                suggestions.suggest_for_uploads, db, principal, files, user_id, settings
+            )
         return found
     body = await _json_body(request, SuggestionsFromMailbox)
     return await run_in_threadpool(

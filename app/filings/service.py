@@ -13,9 +13,10 @@ Decisions (see also mime.py):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -41,7 +42,8 @@ from app.users.service import connection_for
 @dataclass(frozen=True)
 class UploadedFile:
     name: str
-    content: bytes
+    # The spooled upload, read when its turn comes: one email in memory at a time.
+    content: BinaryIO
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,14 @@ def mailbox_emails(
 
 def uploaded_emails(
     db: Session, user_id: int, files: Sequence[UploadedFile], settings: Settings
-) -> list[IncomingEmail]:
+) -> Iterator[IncomingEmail]:
+    """The uploads parsed one at a time, as the caller asks for them."""
     own_addresses = repository.user_addresses(db, user_id)
-    emails = []
     for file in files:
         source = f"file {file.name}"
-        parsed = parse_email(file.content, source, settings)
+        parsed = parse_email(file.content.read(), source, settings)
         sender = parsed.sender.email.casefold() if parsed.sender else None
-        emails.append(
-            IncomingEmail(source=source, parsed=parsed, sent_by_owner=sender in own_addresses)
-        )
-    return emails
+        yield IncomingEmail(source=source, parsed=parsed, sent_by_owner=sender in own_addresses)
 
 
 def file_from_mailbox(

@@ -10,7 +10,7 @@ domain, where a domain says nothing about the company.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,7 @@ def _correspondents(parsed: ParsedEmail, own: set[str]) -> list[tuple[str, str]]
     return [(address.casefold(), role) for address, role in found if address.casefold() not in own]
 
 
-def suggest(db: Session, user_id: int, emails: Sequence[IncomingEmail]) -> list[EmailSuggestions]:
+def suggest(db: Session, user_id: int, emails: Iterable[IncomingEmail]) -> list[EmailSuggestions]:
     own = repository.user_addresses(db, user_id)
     own_domains = {address.rpartition("@")[2] for address in own}
     return [_suggest_one(db, email, own, own_domains) for email in emails]

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from app.deps import AdminPrincipal, DbSession
 from app.imports import service
 from app.imports.schemas import ImportQueued, ImportRead
+from app.kit.request_gate import accepts_upload
 
 router = APIRouter(prefix="/imports", tags=["contact imports"])
 
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/imports", tags=["contact imports"])
         422: {"description": "not an Outlook CSV export or vCard file, or an unknown user_id"},
     },
 )
+@accepts_upload(lambda settings: settings.max_import_bytes, "CRMSYNC_MAX_IMPORT_BYTES")
 def upload_contacts(
     request: Request,
     db: DbSession,

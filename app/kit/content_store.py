@@ -10,6 +10,7 @@ writer of that content reuses it) and the store never deletes, as the CRM never 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -21,6 +22,7 @@ from app.config import Settings
 from app.kit.errors import PayloadTooLarge
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_COPY_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,35 @@ class ContentStore:
         return self.directory / self.relative_path(sha256)
 
     def put(self, content: bytes) -> StoredContent:
-        sha256 = hashlib.sha256(content).hexdigest()
-        target = self.path(sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                dir=target.parent, prefix=".incoming-", delete=False
-            ) as staged:
-                staged.write(content)
+        return self.put_stream(io.BytesIO(content))
+
+    def put_stream(self, stream: BinaryIO) -> StoredContent:
+        """Copies the stream into the store a chunk at a time, hashing as it goes: an upload
+        of any size takes one chunk of memory."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with tempfile.NamedTemporaryFile(
+            dir=self.directory, prefix=".incoming-", delete=False
+        ) as staged:
+            try:
+                while chunk := stream.read(_COPY_CHUNK_BYTES):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    staged.write(chunk)
                 staged.flush()
                 os.fsync(staged.fileno())
+            except BaseException:
+                Path(staged.name).unlink(missing_ok=True)
+                raise
+        sha256 = digest.hexdigest()
+        target = self.path(sha256)
+        if target.exists():
+            Path(staged.name).unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
             Path(staged.name).replace(target)
-        return StoredContent(
-            sha256=sha256, size=len(content), relative_path=self.relative_path(sha256)
-        )
+        return StoredContent(sha256=sha256, size=size, relative_path=self.relative_path(sha256))
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
@@ -71,9 +88,8 @@ class ContentStore:
         return self.path(sha256).is_file()
 
 
-def read_upload(stream: BinaryIO, limit: int, too_large: str) -> bytes:
-    """All of an uploaded file, refusing (413 with `too_large` as the reason) past `limit`."""
-    content = stream.read(limit + 1)
-    if len(content) > limit:
+def check_upload_size(size: int | None, limit: int, too_large: str) -> None:
+    """Refuses (413 with `too_large` as the reason) an uploaded file past `limit`; the
+    multipart parser has counted its bytes while spooling it to disk."""
+    if size is not None and size > limit:
         raise PayloadTooLarge(too_large)
-    return content
