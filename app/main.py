@@ -28,6 +28,7 @@ from app.filings import endpoints as filings_endpoints
 from app.filings.mailbox import MailboxMessages, NoMailbox
 from app.imports import endpoints as imports_endpoints
 from app.kit import log_redaction
+from app.kit.caller_slots import CallerSlots
 from app.kit.client_address import ClientAddress
 from app.kit.errors import AppError
 from app.kit.rate_limit import RateLimiter
@@ -168,6 +169,11 @@ def create_app(
     app.state.mailbox_probe = mailbox_probe or NoProbe()
     app.state.mailbox_messages = mailbox_messages or NoMailbox()
     app.state.rate_limiter = RateLimiter.from_settings(app.state.settings)
+    app.state.sync_waits = CallerSlots(
+        app.state.settings.max_sync_waits_per_caller,
+        "syncs waited for",
+        "CRMSYNC_MAX_SYNC_WAITS_PER_CALLER",
+    )
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)

@@ -3,10 +3,15 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from app.auth.service import Principal
 from app.db import Database, commit, unit_of_work
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.kit.caller_slots import CallerSlots
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import RunStatus
 from app.runs import repository as runs_repository
@@ -25,6 +30,7 @@ _FINISHED = {
     RunStatus.INTERRUPTED,
 }
 _WAIT_LIMIT_SECONDS = 300
+_POLL_SECONDS = 0.5
 
 
 @router.get("")
@@ -70,30 +76,53 @@ def test_connection(
     status_code=status.HTTP_202_ACCEPTED,
     responses={200: {"model": RunRead, "description": "with ?wait=true: the finished run"}},
 )
-def sync_now(
+async def sync_now(
     user_id: str,
     request: Request,
     response: Response,
     db: DbSession,
     principal: CurrentPrincipal,
-    wait: Annotated[bool, Query(description="wait for the run to finish")] = False,
+    wait: Annotated[
+        bool,
+        Query(
+            description="wait for the run to finish (at most CRMSYNC_MAX_SYNC_WAITS_PER_CALLER "
+            "waits per token at a time; 429 beyond)"
+        ),
+    ] = False,
 ) -> RunQueued | RunRead:
+    """Queue a sync of the user now. Waiting holds no thread and no database connection: the
+    request polls the run, a worker thread only for each short read."""
+    if not wait:
+        return await run_in_threadpool(_queue_sync, db, principal, user_id)
+    waits: CallerSlots = request.app.state.sync_waits
+    async with waits.hold(principal.key_id):
+        # The job is enqueued only once the run row is committed, so commit before waiting.
+        queued = await run_in_threadpool(_queue_sync, db, principal, user_id, commit_now=True)
+        response.status_code = status.HTTP_200_OK
+        return await _wait_for(request.app.state.database, queued.run_id)
+
+
+def _queue_sync(
+    db: Session, principal: Principal, user_id: str, *, commit_now: bool = False
+) -> RunQueued:
     user = service.get_existing(db, principal.resolve_user(user_id))
     run = runs_service.queue_run(db, user.user_id, trigger="manual")
-    if not wait:
-        return RunQueued(run_id=run.id)
-    # The job is enqueued only once the run row is committed, so commit before waiting on it.
-    commit(db)
-    response.status_code = status.HTTP_200_OK
-    return _wait_for(request.app.state.database, run.id)
+    if commit_now:
+        commit(db)
+    return RunQueued(run_id=run.id)
 
 
-def _wait_for(database: Database, run_id: int) -> RunRead:
+def _read_run(database: Database, run_id: int) -> RunRead:
+    with unit_of_work(database) as db:
+        run = runs_repository.get_run(db, run_id)
+        assert run is not None
+        return runs_service.to_read(run)
+
+
+async def _wait_for(database: Database, run_id: int) -> RunRead:
     deadline = time.monotonic() + _WAIT_LIMIT_SECONDS
     while True:
-        with unit_of_work(database) as db:
-            run = runs_repository.get_run(db, run_id)
-            assert run is not None
-            if run.status in _FINISHED or time.monotonic() > deadline:
-                return runs_service.to_read(run)
-        time.sleep(0.25)
+        run = await run_in_threadpool(_read_run, database, run_id)
+        if run.status in _FINISHED or time.monotonic() > deadline:
+            return run
+        await anyio.sleep(_POLL_SECONDS)
