@@ -13,6 +13,7 @@ from app.config import Settings
 from app.deps import CurrentPrincipal, DbSession, authenticate_request
 from app.kit.clock import utc_now
 from app.kit.errors import Forbidden, NotFound, Unauthorized
+from app.kit.validation import UserRef
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -32,7 +33,7 @@ def addin(
     db: DbSession,
     principal: CurrentPrincipal,
     user_id: Annotated[
-        str | None, Query(description="admin keys: ask about this user (default: deployment)")
+        UserRef | None, Query(description="admin keys: ask about this user (default: deployment)")
     ] = None,
 ) -> AddinRead:
     """Whether the 'Install Outlook add-in' button shows, and the link Outlook installs from."""

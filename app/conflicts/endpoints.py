@@ -9,6 +9,7 @@ from app.conflicts.schemas import ConflictRead, ConflictResolve
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import SyncEntity
+from app.kit.validation import DbId
 from app.models.sync import ConflictStatus
 from app.runs.schemas import RunQueued
 
@@ -20,7 +21,7 @@ def list_conflicts(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
-    user_id: int | None = None,
+    user_id: DbId | None = None,
     status: ConflictStatus | None = None,
     entity: SyncEntity | None = None,
 ) -> Page[ConflictRead]:
@@ -30,19 +31,19 @@ def list_conflicts(
 
 
 @router.get("/conflicts/{conflict_id}")
-def get_conflict(conflict_id: int, db: DbSession, principal: CurrentPrincipal) -> ConflictRead:
+def get_conflict(conflict_id: DbId, db: DbSession, principal: CurrentPrincipal) -> ConflictRead:
     return service.to_read(service.get_visible_conflict(db, principal, conflict_id))
 
 
 @router.post("/conflicts/{conflict_id}/resolve")
 def resolve_conflict(
-    conflict_id: int, body: ConflictResolve, db: DbSession, principal: CurrentPrincipal
+    conflict_id: DbId, body: ConflictResolve, db: DbSession, principal: CurrentPrincipal
 ) -> ConflictRead:
     """Writes the chosen side's value to both sides on the next run; may be re-applied."""
     return service.resolve(db, principal, conflict_id, body)
 
 
 @router.post("/runs/{run_id}/confirm-deletions", status_code=status.HTTP_202_ACCEPTED)
-def confirm_deletions(run_id: int, db: DbSession, principal: AdminPrincipal) -> RunQueued:
+def confirm_deletions(run_id: DbId, db: DbSession, principal: AdminPrincipal) -> RunQueued:
     """Lets the deletions the mass-deletion guard held back go, on a newly queued run."""
     return service.confirm_deletions(db, principal, run_id)

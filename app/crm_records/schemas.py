@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.kit.validation import smtp_address
+from app.kit.validation import DbId, smtp_address
 
 
 class RecordEntity(StrEnum):
@@ -32,7 +32,7 @@ class PersonCreate(BaseModel):
         default=None, max_length=255, description="links the live company of exactly this name"
     )
     title: str | None = Field(default=None, max_length=120, description="job title")
-    user_id: int | None = Field(
+    user_id: DbId | None = Field(
         default=None,
         description="the user who flags the person; a user token flags for itself",
     )

@@ -14,6 +14,7 @@ from app.filings.mailbox import MailboxMessages
 from app.kit.content_store import ContentStore, check_upload_size
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.request_gate import accepts_upload
+from app.kit.validation import DbId
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 drafts = APIRouter(prefix="/drafts", tags=["documents"])
@@ -31,7 +32,7 @@ def list_documents(
     page: Annotated[PageRequest, Depends(page_request)],
     shared: Annotated[bool, Query(description="the shared documents (libr_global)")] = False,
     entity: Annotated[RecordEntity | None, Query(description="a record's documents")] = None,
-    id: Annotated[int | None, Query(description="the record's id")] = None,
+    id: Annotated[DbId | None, Query(description="the record's id")] = None,
 ) -> Page[DocumentRead]:
     return service.list_documents(db, shared, service.record_ref(entity, id), page)
 
@@ -48,7 +49,7 @@ def upload_document(
     principal: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="the document")],
     entity: Annotated[RecordEntity | None, Form(description="file it to this record")] = None,
-    id: Annotated[int | None, Form(description="the record's id")] = None,
+    id: Annotated[DbId | None, Form(description="the record's id")] = None,
     shared: Annotated[bool, Form(description="any user may attach it")] = False,
     document_status: Annotated[DocumentStatus, Form(alias="status")] = DocumentStatus.FINAL,
 ) -> DocumentRead:
@@ -76,7 +77,7 @@ def upload_document(
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
 )
 def document_content(
-    document_id: int, request: Request, db: DbSession, _principal: CurrentPrincipal
+    document_id: DbId, request: Request, db: DbSession, _principal: CurrentPrincipal
 ) -> FileResponse:
     row, path = service.content_path(db, document_id, _store(request))
     filename = row.libr_filename or f"document-{document_id}"

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.filings.schemas import RecordRef
-from app.kit.validation import smtp_address
+from app.kit.validation import DbId, smtp_address
 
 MAX_DRAFT_DOCUMENTS = 20
 
@@ -33,7 +33,7 @@ class DocumentRead(BaseModel):
 class DraftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    document_ids: list[int] = Field(min_length=1, max_length=MAX_DRAFT_DOCUMENTS)
+    document_ids: list[DbId] = Field(min_length=1, max_length=MAX_DRAFT_DOCUMENTS)
     subject: str | None = Field(default=None, max_length=255)
     to: list[Annotated[str, AfterValidator(smtp_address)]] = Field(default=[], max_length=100)
     body: str | None = Field(default=None, max_length=100_000, description="plain text")
@@ -43,7 +43,7 @@ class DraftCreate(BaseModel):
     draft_item_id: str | None = Field(
         default=None, max_length=1024, description="attach to this existing draft instead"
     )
-    user_id: int | None = Field(default=None, description="whose mailbox (admin keys only)")
+    user_id: DbId | None = Field(default=None, description="whose mailbox (admin keys only)")
 
     @model_validator(mode="after")
     def _one_kind_of_draft(self) -> Self:

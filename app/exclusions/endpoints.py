@@ -9,6 +9,7 @@ from app.exclusions import service
 from app.exclusions.schemas import ExclusionCreate, ExclusionRule
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import SyncEntity
+from app.kit.validation import DbId
 
 router = APIRouter(prefix="/exclusions", tags=["exclusions"])
 
@@ -29,6 +30,6 @@ def create_exclusion(body: ExclusionCreate, db: DbSession, _admin: AdminPrincipa
 
 
 @router.delete("/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_exclusion(exclusion_id: int, db: DbSession, _admin: AdminPrincipal) -> Response:
+def delete_exclusion(exclusion_id: DbId, db: DbSession, _admin: AdminPrincipal) -> Response:
     service.delete_rule(db, exclusion_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

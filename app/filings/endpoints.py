@@ -31,6 +31,7 @@ from app.filings.schemas import (
 from app.filings.service import UploadedFile
 from app.kit.content_store import ContentStore, check_upload_size
 from app.kit.request_gate import BodyTooLarge, accepts_upload
+from app.kit.validation import MAX_ID
 
 router = APIRouter(prefix="/filings", tags=["filing"])
 
@@ -160,9 +161,9 @@ def _form_user_id(form: FormData) -> int | None:
     raw = form.get("user_id")
     if raw is None or raw == "":
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdigit() and 1 <= int(raw) <= MAX_ID:
         return int(raw)
-    raise _problem(("body", "user_id"), "must be an integer user id")
+    raise _problem(("body", "user_id"), f"must be a user id, 1 to {MAX_ID}")
 
 
 def _context(request: Request) -> tuple[Settings, MailboxMessages, ContentStore]:

@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.crm_records.schemas import RecordEntity
+from app.kit.validation import DbId
 
 MAX_EMAILS_PER_CALL = 100
 MAX_TARGETS = 50
@@ -16,7 +17,7 @@ class RecordRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     entity: RecordEntity
-    id: int
+    id: DbId
 
 
 Targets = Annotated[list[RecordRef], Field(min_length=1, max_length=MAX_TARGETS)]
@@ -28,7 +29,7 @@ class FilingFromMailbox(BaseModel):
 
     item_ids: ItemIds = Field(description="Exchange item ids of emails in the user's mailbox")
     targets: Targets = Field(description="the CRM records to file every email to")
-    user_id: int | None = Field(
+    user_id: DbId | None = Field(
         default=None, description="whose mailbox (admin keys only); a user token files its own"
     )
 
@@ -37,7 +38,7 @@ class SuggestionsFromMailbox(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_ids: ItemIds
-    user_id: int | None = None
+    user_id: DbId | None = None
 
 
 class FilingRead(BaseModel):

@@ -9,6 +9,7 @@ from app.deps import AdminPrincipal, DbSession
 from app.imports import service
 from app.imports.schemas import ImportQueued, ImportRead
 from app.kit.request_gate import accepts_upload
+from app.kit.validation import DbId
 
 router = APIRouter(prefix="/imports", tags=["contact imports"])
 
@@ -28,7 +29,7 @@ def upload_contacts(
     _admin: AdminPrincipal,
     file: Annotated[UploadFile, File(description="Outlook's CSV export or a vCard file")],
     user_id: Annotated[
-        int | None, Form(description="flag the imported persons for this CRM user")
+        DbId | None, Form(description="flag the imported persons for this CRM user")
     ] = None,
     dry_run: Annotated[bool, Form(description="report what would happen; write nothing")] = False,
     create_companies: Annotated[
@@ -46,7 +47,7 @@ def upload_contacts(
 
 
 @router.get("/{import_id}")
-def get_import(import_id: int, db: DbSession, _admin: AdminPrincipal) -> ImportRead:
+def get_import(import_id: DbId, db: DbSession, _admin: AdminPrincipal) -> ImportRead:
     return service.to_read(service.get_existing(db, import_id))
 
 
@@ -56,7 +57,7 @@ def get_import(import_id: int, db: DbSession, _admin: AdminPrincipal) -> ImportR
     responses={200: {"content": {"text/csv": {}}, "description": "one line per contact row"}},
 )
 def import_report(
-    import_id: int, request: Request, db: DbSession, _admin: AdminPrincipal
+    import_id: DbId, request: Request, db: DbSession, _admin: AdminPrincipal
 ) -> StreamingResponse:
     """The outcome of every row so far: row, outcome, reason, person_id, contact."""
     service.get_existing(db, import_id)

@@ -11,6 +11,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from app.kit.errors import InvalidInput
+from app.kit.validation import MAX_ID
 
 ItemT = TypeVar("ItemT")
 
@@ -39,6 +40,8 @@ def page_request(
         after_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput("query.cursor: not a cursor this API returned") from None
+    if not 0 <= after_id <= MAX_ID:
+        raise InvalidInput("query.cursor: not a cursor this API returned")
     return PageRequest(limit=limit, after_id=after_id)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response, status
 from app.db import commit
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
+from app.kit.validation import DbId
 from app.licensing import service
 from app.licensing.schemas import (
     LicenseSettings,
@@ -64,6 +65,6 @@ def license_history(
     db: DbSession,
     _admin: AdminPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
-    user_id: int | None = None,
+    user_id: DbId | None = None,
 ) -> Page[SessionHistoryRead]:
     return service.list_history(db, user_id, page)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.validation import DbId
 from app.models.licensing import SessionEnd, SessionKind
 
 
@@ -11,7 +12,7 @@ class SessionOpen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SessionKind
-    user_id: int | None = Field(
+    user_id: DbId | None = Field(
         default=None,
         description="whose session; a user token opens only its own, an admin key must name one",
     )

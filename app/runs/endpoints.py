@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from app.deps import CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import EntryLevel, RunStatus
+from app.kit.validation import DbId
 from app.runs import service
 from app.runs.schemas import EntryRead, RunRead
 
@@ -21,20 +22,20 @@ def list_runs(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Paging,
-    user_id: int | None = None,
+    user_id: DbId | None = None,
     status: RunStatus | None = None,
 ) -> Page[RunRead]:
     return service.list_runs(db, principal, user_id=user_id, status=status, page=page)
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: int, db: DbSession, principal: CurrentPrincipal) -> RunRead:
+def get_run(run_id: DbId, db: DbSession, principal: CurrentPrincipal) -> RunRead:
     return service.to_read(service.get_visible_run(db, principal, run_id))
 
 
 @router.get("/runs/{run_id}/entries")
 def run_entries(
-    run_id: int, db: DbSession, principal: CurrentPrincipal, page: Paging
+    run_id: DbId, db: DbSession, principal: CurrentPrincipal, page: Paging
 ) -> Page[EntryRead]:
     return service.list_entries(db, principal, run_id=run_id, page=page)
 
@@ -44,7 +45,7 @@ def log_entries(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Paging,
-    user_id: int | None = None,
+    user_id: DbId | None = None,
     entity: Annotated[str | None, Query(pattern="^(contacts|appointments|tasks)$")] = None,
     level: Annotated[EntryLevel | None, Query(description="this level and above")] = None,
     since: datetime | None = None,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Depends, status
 
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
+from app.kit.validation import DbId, UserRef
 from app.runs.schemas import EntryRead, RunQueued
 from app.sync_control import service
 from app.sync_control.schemas import AlertRead, UserStatus
@@ -14,13 +15,13 @@ router = APIRouter(tags=["sync control"])
 
 
 @router.get("/users/{user_id}/status")
-def get_status(user_id: str, db: DbSession, principal: CurrentPrincipal) -> UserStatus:
+def get_status(user_id: UserRef, db: DbSession, principal: CurrentPrincipal) -> UserStatus:
     return service.user_status(db, principal.resolve_user(user_id))
 
 
 @router.post("/users/{user_id}/suspend")
 def suspend(
-    user_id: str,
+    user_id: UserRef,
     db: DbSession,
     principal: AdminPrincipal,
     reason: Annotated[str, Body(embed=True, max_length=500)] = "suspended by an administrator",
@@ -29,12 +30,12 @@ def suspend(
 
 
 @router.post("/users/{user_id}/resume")
-def resume(user_id: str, db: DbSession, principal: AdminPrincipal) -> UserStatus:
+def resume(user_id: UserRef, db: DbSession, principal: AdminPrincipal) -> UserStatus:
     return service.resume(db, principal.resolve_user(user_id))
 
 
 @router.post("/users/{user_id}/reset", status_code=status.HTTP_202_ACCEPTED)
-def reset(user_id: str, db: DbSession, principal: AdminPrincipal) -> RunQueued:
+def reset(user_id: UserRef, db: DbSession, principal: AdminPrincipal) -> RunQueued:
     return service.reset(db, principal.resolve_user(user_id))
 
 
@@ -43,22 +44,22 @@ def list_alerts(
     db: DbSession,
     _admin: AdminPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
-    user_id: int | None = None,
+    user_id: DbId | None = None,
     open_only: bool = True,
 ) -> Page[AlertRead]:
     return service.list_alerts(db, user_id=user_id, open_only=open_only, page=page)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_alert(alert_id: int, db: DbSession, _admin: AdminPrincipal) -> AlertRead:
+def acknowledge_alert(alert_id: DbId, db: DbSession, _admin: AdminPrincipal) -> AlertRead:
     return service.acknowledge_alert(db, alert_id)
 
 
 @router.post("/log-entries/{entry_id}/retry", status_code=status.HTTP_202_ACCEPTED)
-def retry_entry(entry_id: int, db: DbSession, principal: CurrentPrincipal) -> RunQueued:
+def retry_entry(entry_id: DbId, db: DbSession, principal: CurrentPrincipal) -> RunQueued:
     return service.retry_entry(db, principal, entry_id)
 
 
 @router.post("/log-entries/{entry_id}/skip")
-def skip_entry(entry_id: int, db: DbSession, principal: CurrentPrincipal) -> EntryRead:
+def skip_entry(entry_id: DbId, db: DbSession, principal: CurrentPrincipal) -> EntryRead:
     return service.skip_entry(db, principal, entry_id)

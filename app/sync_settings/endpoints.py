@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.kit.validation import UserRef
 from app.sync_settings import service
 from app.sync_settings.schemas import EffectiveSettings, SettingsPatch, UserSettingsRead
 
@@ -23,13 +24,15 @@ def update_global_settings(
 
 
 @router.get("/users/{user_id}/settings")
-def get_user_settings(user_id: str, db: DbSession, principal: CurrentPrincipal) -> UserSettingsRead:
+def get_user_settings(
+    user_id: UserRef, db: DbSession, principal: CurrentPrincipal
+) -> UserSettingsRead:
     return service.read_user_settings(db, principal.resolve_user(user_id))
 
 
 @router.put("/users/{user_id}/settings")
 def update_user_settings(
-    user_id: str, body: SettingsPatch, db: DbSession, principal: AdminPrincipal
+    user_id: UserRef, body: SettingsPatch, db: DbSession, principal: AdminPrincipal
 ) -> UserSettingsRead:
     """Sets the overrides the body names; a null makes the user inherit the global value."""
     return service.update_user_settings(db, principal.resolve_user(user_id), body)

@@ -14,6 +14,7 @@ from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.caller_slots import CallerSlots
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import RunStatus
+from app.kit.validation import UserRef
 from app.runs import repository as runs_repository
 from app.runs import service as runs_service
 from app.runs.schemas import RunQueued, RunRead
@@ -46,26 +47,26 @@ def create_user(body: SyncUserCreate, db: DbSession, _admin: AdminPrincipal) -> 
 
 
 @router.get("/{user_id}")
-def get_user(user_id: str, db: DbSession, principal: CurrentPrincipal) -> SyncUserRead:
+def get_user(user_id: UserRef, db: DbSession, principal: CurrentPrincipal) -> SyncUserRead:
     return service.read_sync_user(db, principal.resolve_user(user_id))
 
 
 @router.patch("/{user_id}")
 def update_user(
-    user_id: str, body: SyncUserUpdate, db: DbSession, principal: AdminPrincipal
+    user_id: UserRef, body: SyncUserUpdate, db: DbSession, principal: AdminPrincipal
 ) -> SyncUserRead:
     return service.update_sync_user(db, principal.resolve_user(user_id), body)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: str, db: DbSession, principal: AdminPrincipal) -> Response:
+def delete_user(user_id: UserRef, db: DbSession, principal: AdminPrincipal) -> Response:
     service.delete_sync_user(db, principal.resolve_user(user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{user_id}/test-connection")
 def test_connection(
-    user_id: str, request: Request, db: DbSession, principal: CurrentPrincipal
+    user_id: UserRef, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> ConnectionTestRead:
     probe: MailboxProbe = request.app.state.mailbox_probe
     return service.test_connection(db, principal.resolve_user(user_id), probe)
@@ -77,7 +78,7 @@ def test_connection(
     responses={200: {"model": RunRead, "description": "with ?wait=true: the finished run"}},
 )
 async def sync_now(
-    user_id: str,
+    user_id: UserRef,
     request: Request,
     response: Response,
     db: DbSession,

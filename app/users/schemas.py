@@ -5,7 +5,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.kit.validation import http_url, iana_timezone, smtp_address
+from app.kit.validation import DbId, http_url, iana_timezone, smtp_address
 from app.models.sync import AuthType
 
 SmtpAddress = Annotated[str, AfterValidator(smtp_address)]
@@ -47,7 +47,7 @@ class AuthRead(BaseModel):
 class SyncUserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = Field(default=None, description="an existing users.user_userid")
+    user_id: DbId | None = Field(default=None, description="an existing users.user_userid")
     logon: str | None = Field(
         default=None,
         min_length=1,
