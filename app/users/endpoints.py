@@ -100,7 +100,7 @@ async def sync_now(
         # The job is enqueued only once the run row is committed, so commit before waiting.
         queued = await run_in_threadpool(_queue_sync, db, principal, user_id, commit_now=True)
         response.status_code = status.HTTP_200_OK
-        return await _wait_for(request.app.state.database, queued.run_id)
+        return await _wait_for(request, queued.run_id)
 
 
 def _queue_sync(
@@ -120,10 +120,16 @@ def _read_run(database: Database, run_id: int) -> RunRead:
         return runs_service.to_read(run)
 
 
-async def _wait_for(database: Database, run_id: int) -> RunRead:
+async def _wait_for(request: Request, run_id: int) -> RunRead:
+    """The run once finished, or as it is when the wait limit is up or the client went away
+    (the run goes on; the caller's wait slot is freed)."""
     deadline = time.monotonic() + _WAIT_LIMIT_SECONDS
     while True:
-        run = await run_in_threadpool(_read_run, database, run_id)
-        if run.status in _FINISHED or time.monotonic() > deadline:
+        run = await run_in_threadpool(_read_run, request.app.state.database, run_id)
+        if (
+            run.status in _FINISHED
+            or time.monotonic() > deadline
+            or await request.is_disconnected()
+        ):
             return run
         await anyio.sleep(_POLL_SECONDS)

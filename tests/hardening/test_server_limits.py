@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import _ADMIN_URL, TEST_DATABASE_URL
 from tests.factories.users import admin_key, sync_user, user_token
+from tests.serving import crmsync_serve
 
 GIGABYTE = 1_000_000_000
 MEGABYTE = 1024 * 1024
@@ -42,12 +42,6 @@ class Server:
     pid: int
     admin: dict[str, str]
     users: list[tuple[int, dict[str, str]]]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _seed(url: str) -> tuple[dict[str, str], list[tuple[int, dict[str, str]]]]:
@@ -80,34 +74,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "CRMSYNC_QUEUE_NAME": f"{os.environ['CRMSYNC_QUEUE_NAME']}-served",
         "CRMSYNC_DATA_DIR": str(tmp_path_factory.mktemp("served")),
     }
-    process: subprocess.Popen[bytes] | None = None
     try:
         subprocess.run(
             [sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, check=True, timeout=120
         )
         admin, users = _seed(own_url)
-        port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("crmsync serve did not become healthy")
-        yield Server(base=base, port=port, pid=process.pid, admin=admin, users=users)
+        # Killed at the end: the waits of test_many_waits_leave_the_api_answering are open.
+        with crmsync_serve(env, graceful=False) as (base, port, pid):
+            yield Server(base=base, port=port, pid=pid, admin=admin, users=users)
     finally:
-        if process is not None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=60)
         with admin_engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()

@@ -4,11 +4,8 @@ and the scheduler on SQLite and a serverless broker, and a queued sync really ru
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +13,7 @@ import httpx
 import pytest
 
 from ews_simulator.testing import SimulatorServer
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.serving import crmsync_serve
 
 
 @pytest.fixture
@@ -45,28 +37,8 @@ def _crmsync(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture
 def served(embedded_env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=embedded_env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("crmsync serve did not become healthy")
+    with crmsync_serve(embedded_env) as (base, _port, _pid):
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def test_serve_runs_a_queued_sync_with_no_configuration(
