@@ -99,7 +99,9 @@ def serve(
     from workers.connectors.probe import ConnectorProbe
 
     app = create_app(mailbox_probe=ConnectorProbe(), mailbox_messages=ExchangeMessages())
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
+    # X-Forwarded-For is read by the app, from CRMSYNC_TRUSTED_PROXIES only (uvicorn would
+    # trust it from any loopback peer): tests/hardening/test_server_limits.py.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False))
     failures: list[str] = []
 
     def stop_serving(signum: int, frame: FrameType | None) -> None:
