@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from tests.conftest import _ADMIN_URL, TEST_DATABASE_URL
 from tests.factories.users import admin_key, sync_user, user_token
 from tests.serving import crmsync_serve
@@ -61,7 +62,10 @@ def _seed(url: str) -> tuple[dict[str, str], list[tuple[int, dict[str, str]]]]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: Database
+) -> Iterator[Server]:
+    # migrated_database: CRM audit columns read the CRM time zone from the default database.
     url = make_url(TEST_DATABASE_URL)
     name = f"{url.database}_served"
     own_url = url.set(database=name).render_as_string(hide_password=False)
