@@ -33,6 +33,7 @@ def copy_repository(target: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_a_copy_of_the_repository_alone_collects_the_suite(tmp_path: Path) -> None:
     # Nested one level down so that nothing the project might look for beside its checkout
     # (such as a shared/ folder) exists there.
@@ -42,7 +43,7 @@ def test_a_copy_of_the_repository_alone_collects_the_suite(tmp_path: Path) -> No
         cwd=copy,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=840,
     )
     report = collected.stdout + collected.stderr
     # pytest exits 2 on any collection error, e.g. a test module reading a file that is missing.

@@ -28,7 +28,9 @@ from tests.workers.test_embedded_serve import _free_port
 
 __all__ = ["scratch_postgres"]  # the fixture: a PostgreSQL database of this test's own
 
-pytestmark = pytest.mark.install
+# The first test also pays for the session's wheel and virtualenv (pytest-timeout counts fixture
+# set-up), which take minutes on a busy machine.
+pytestmark = [pytest.mark.install, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="session")
