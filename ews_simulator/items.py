@@ -255,7 +255,7 @@ def render_attachment(
         el.append(t("ContentType", att.content_type))
     if att.content_id:
         el.append(t("ContentId", att.content_id))
-    el.append(t("Size", str(len(att.content) if att.item is None else _size(att.item))))
+    el.append(t("Size", str(len(att.content) if att.item is None else item_size(att.item))))
     el.append(t("LastModifiedTime", format_datetime(att.last_modified)))
     el.append(t("IsInline", format_bool(att.is_inline)))
     if with_content and att.item is None:
@@ -294,7 +294,7 @@ def render_item(
         "DateTimeCreated": lambda: t("DateTimeCreated", format_datetime(item.created)),
         "LastModifiedTime": lambda: t("LastModifiedTime", format_datetime(item.last_modified)),
         "HasAttachments": lambda: t("HasAttachments", format_bool(bool(item.attachments))),
-        "Size": lambda: t("Size", str(_size(item))),
+        "Size": lambda: t("Size", str(item_size(item))),
         "TextBody": lambda: t("TextBody", _text_body(item), BodyType="Text"),
     }
     for name, build in standard.items():
@@ -340,11 +340,13 @@ def _filter_dictionary(el: Element, keys: set[str] | None, everything: bool) -> 
     return out if len(out) else el
 
 
-def _size(item: Item) -> int:
+def item_size(item: Item) -> int:
     # An estimate in the spirit of Exchange's: properties plus attachment bytes.
     mime = item.fields.get("MimeContent")
     base = len(mime.text or "") * 3 // 4 if mime is not None else 512
-    return base + sum(len(a.content) if a.item is None else _size(a.item) for a in item.attachments)
+    return base + sum(
+        len(a.content) if a.item is None else item_size(a.item) for a in item.attachments
+    )
 
 
 def item_id_element(item: Item) -> Element:

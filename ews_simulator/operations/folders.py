@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from ews_simulator.items import item_size
 from ews_simulator.operations.base import (
     OperationContext,
     each,
@@ -16,7 +17,7 @@ from ews_simulator.operations.base import (
 )
 from ews_simulator.soap import EwsError
 from ews_simulator.store import Folder, Mailbox
-from ews_simulator.xml import Element, find_m, local, m, t, text_t
+from ews_simulator.xml import Element, find_m, find_t, local, m, t, text_t
 
 FOLDER_KINDS = {
     "Folder": None,
@@ -29,7 +30,13 @@ FOLDER_KINDS = {
 WITH_UNREAD = frozenset({"Folder", "TasksFolder", "SearchFolder"})
 
 
-def render_folder(mailbox: Mailbox, folder: Folder) -> Element:
+# PR_MESSAGE_SIZE (0x0E08): the one extended folder property clients commonly read.
+MESSAGE_SIZE_TAG = 0x0E08
+
+
+def render_folder(mailbox: Mailbox, folder: Folder, extended: tuple[Element, ...] = ()) -> Element:
+    """A folder with its standard properties and the extended ones asked for (`extended`, the
+    ExtendedFieldURIs of the request's FolderShape) that the simulator knows."""
     el = t(folder.kind)
     el.append(t("FolderId", Id=folder.id, ChangeKey=folder.change_key))
     if folder.parent_id is not None:
@@ -40,12 +47,35 @@ def render_folder(mailbox: Mailbox, folder: Folder) -> Element:
     el.append(t("DisplayName", folder.display_name))
     el.append(t("TotalCount", str(len(folder.items))))
     el.append(t("ChildFolderCount", str(len(mailbox.children(folder.id)))))
+    for uri in extended:
+        if _tag(uri) == MESSAGE_SIZE_TAG:
+            within = [folder, *mailbox.descendants(folder.id)]
+            size = sum(item_size(i) for f in within for i in f.items.values())
+            prop = t("ExtendedProperty")
+            prop.append(copy.deepcopy(uri))
+            prop.append(t("Value", str(size)))
+            el.append(prop)
     if folder.permission_set is not None and folder.kind == "Folder":
         el.append(copy.deepcopy(folder.permission_set))
     if folder.kind in WITH_UNREAD:
         unread = sum(1 for item in folder.items.values() if _unread(item.fields.get("IsRead")))
         el.append(t("UnreadCount", str(unread)))
     return el
+
+
+def _tag(uri: Element) -> int | None:
+    try:
+        return int(uri.get("PropertyTag") or "", 0)
+    except ValueError:
+        return None
+
+
+def requested_extended(body: Element) -> tuple[Element, ...]:
+    shape = find_m(body, "FolderShape")
+    extra = find_t(shape, "AdditionalProperties") if shape is not None else None
+    return tuple(
+        el for el in (extra if extra is not None else ()) if local(el) == "ExtendedFieldURI"
+    )
 
 
 def _unread(flag: Element | None) -> bool:
@@ -55,10 +85,11 @@ def _unread(flag: Element | None) -> bool:
 @operation("GetFolder")
 def get_folder(ctx: OperationContext) -> Element:
     ids = required_m(ctx.body, "FolderIds")
+    extended = requested_extended(ctx.body)
 
     def one(el: Element) -> list[Element]:
         folders = m("Folders")
-        folders.append(render_folder(ctx.mailbox, folder_from_id(ctx.mailbox, el)))
+        folders.append(render_folder(ctx.mailbox, folder_from_id(ctx.mailbox, el), extended))
         return [folders]
 
     return each("GetFolder", ids, one)
@@ -110,10 +141,20 @@ def _folder_matches(folder: Folder, restriction: Element) -> bool:
         }.get(uri)
         if actual is None:
             raise EwsError("ErrorUnsupportedPathForQuery", f"Cannot restrict folders on {uri}.")
-        if local(comparison) == "Contains":
-            if wanted.lower() not in actual.lower():
+        if local(comparison) == "IsEqualTo":
+            if wanted.lower() != actual.lower():
                 return False
-        elif wanted.lower() != actual.lower():
+            continue
+        # Contains honours its mode and case rule, as on items.
+        if "Ignore" in (comparison.get("ContainmentComparison") or "Exact"):
+            wanted, actual = wanted.lower(), actual.lower()
+        mode = comparison.get("ContainmentMode") or "Substring"
+        found = {
+            "FullString": actual == wanted,
+            "Prefixed": actual.startswith(wanted),
+            "PrefixOnWords": any(w.startswith(wanted) for w in actual.split()),
+        }.get(mode, wanted in actual)
+        if not found:
             return False
     return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exchangelib import Account, Contact, DistributionList, HTMLBody, Message
+from exchangelib import Account, Contact, DistributionList, ExtendedProperty, HTMLBody, Message, Q
 from exchangelib.errors import (
     ErrorDeleteDistinguishedFolder,
     ErrorFolderExists,
@@ -15,6 +15,7 @@ from exchangelib.errors import (
 )
 from exchangelib.folders import (
     Folder,
+    FolderCollection,
     JunkEmail,
     Outbox,
     RecoverableItemsDeletions,
@@ -192,3 +193,25 @@ def test_people_are_found_among_contacts_and_read_as_personas(account: Account) 
     assert persona.surname == "Smith"
     with pytest.raises(ErrorInvalidIdMalformed):
         GetPersona(account=account).get(personas=[Persona(id="AAA=", changekey="x")])
+
+
+def test_folder_restrictions_honour_containment_mode_and_case(account: Account) -> None:
+    Folder(parent=account.inbox, name="Projects 2024").save()
+    inbox = FolderCollection(account=account, folders=[account.inbox])
+    found = inbox.find_folders(q=Q(name__startswith="Proj"))
+    assert [f.name for f in found] == ["Projects 2024"]
+    assert list(inbox.find_folders(q=Q(name__startswith="proj"))) == []
+
+
+def test_folder_size_is_readable_as_an_extended_property(account: Account) -> None:
+    class FolderSize(ExtendedProperty):
+        property_tag = 0x0E08
+        property_type = "Long"
+
+    Message(folder=account.inbox, subject="weight").save()
+    Folder.register("size", FolderSize)
+    try:
+        account.inbox.refresh()
+        assert account.inbox.size > 0
+    finally:
+        Folder.deregister("size")
