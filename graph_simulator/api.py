@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
@@ -156,10 +157,15 @@ class GraphApi:
             target = url if url.startswith("/") else f"/{url}"
             result = self.call(method, target, headers, raw, batched=True)
         answer: dict[str, Any] = {"id": str(item["id"]), "status": result.status}
-        if result.headers:
-            answer["headers"] = result.headers
-        if result.body is not None and not isinstance(result.body, bytes):
+        headers = dict(result.headers)
+        if isinstance(result.body, bytes):
+            # Graph returns a member's non-JSON body (a MIME message) base64-encoded.
+            answer["body"] = base64.b64encode(result.body).decode()
+            headers["Content-Type"] = result.content_type
+        elif result.body is not None:
             answer["body"] = result.body
+        if headers:
+            answer["headers"] = headers
         return answer
 
     # --- the test API's view ---------------------------------------------------------------

@@ -136,7 +136,7 @@ def try_connection(
     from app.connections import service
     from app.db import unit_of_work
     from app.kit.errors import AppError
-    from workers.connectors.probe import ConnectorProbe
+    from workers.connectors.dispatch import ConnectorProbe
 
     try:
         with unit_of_work() as db:

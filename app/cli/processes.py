@@ -95,10 +95,9 @@ def serve(
     import uvicorn
 
     from app.main import create_app
-    from workers.connectors.ews.messages import ExchangeMessages
-    from workers.connectors.probe import ConnectorProbe
+    from workers.connectors.dispatch import ConnectorMessages, ConnectorProbe
 
-    app = create_app(mailbox_probe=ConnectorProbe(), mailbox_messages=ExchangeMessages())
+    app = create_app(mailbox_probe=ConnectorProbe(), mailbox_messages=ConnectorMessages())
     # X-Forwarded-For is read by the app, from CRMSYNC_TRUSTED_PROXIES only (uvicorn would
     # trust it from any loopback peer): tests/hardening/test_server_limits.py.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False))
