@@ -20,9 +20,11 @@ class EntityFields:
     # Outlook fields the engine cannot do without: all of `required`, one of `required_any`.
     required: tuple[str, ...] = ()
     required_any: tuple[str, ...] = ()
-    # Each Outlook field keeps its default CRM column: the mapping chooses which fields
-    # synchronize and in which direction, not where Sage stores them.
-    fixed_columns: bool = False
+    # The entity's own CRM table: besides its paths, a field in `movable` may name any text
+    # column of it, custom ones included (as Sage's plugin lets an administrator do); the other
+    # fields keep their default column, because their values convert (times, flags, series).
+    table: str | None = None
+    movable: tuple[str, ...] = ()
 
 
 CONTACTS = EntityFields(
@@ -155,7 +157,8 @@ APPOINTMENTS = EntityFields(
         ("comm_recurrencerule", "recurrence"),
     ),
     required=("subject", "start", "end"),
-    fixed_columns=True,
+    table="communication",
+    movable=("subject", "location", "body"),
 )
 
 TASKS = EntityFields(
@@ -197,7 +200,8 @@ TASKS = EntityFields(
         ("comm_private", "private"),
     ),
     required=("subject",),
-    fixed_columns=True,
+    table="communication",
+    movable=("subject", "body"),
 )
 
 FIELDS = {

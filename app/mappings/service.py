@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import String, inspect
 from sqlalchemy.orm import Session
 
 from app.kit.errors import InvalidInput
@@ -18,6 +19,7 @@ from app.mappings.schemas import (
     TaskStatusMapping,
 )
 from app.models.config import MappingDocument
+from app.models.crm import Communication
 
 TASK_STATUS = "task-status"
 
@@ -56,14 +58,38 @@ def get_task_status_mapping(db: Session) -> TaskStatusMapping:
     return TaskStatusMapping.model_validate(stored.document)
 
 
-def _problems(entity: SyncEntity, rows: Sequence[FieldMapping]) -> list[str]:
+def text_columns(db: Session, table: str) -> set[str]:
+    """The character columns of a CRM table as the database has them, custom ones included."""
+    connection = db.connection(bind_arguments={"mapper": Communication})
+    return {
+        column["name"].lower()
+        for column in inspect(connection).get_columns(table)
+        if isinstance(column["type"], String)
+    }
+
+
+def _problems(
+    entity: SyncEntity, rows: Sequence[FieldMapping], text_columns: set[str]
+) -> list[str]:
     fields = FIELDS[entity]
     defaults = {outlook: crm for crm, outlook in fields.default}
     problems: list[str] = []
     crm_rows: dict[str, int] = {}
     outlook_rows: dict[str, int] = {}
     for index, row in enumerate(rows):
-        if row.crm not in fields.crm_paths:
+        default = defaults.get(row.outlook, row.crm)
+        moved = fields.table is not None and row.crm != default
+        if moved and row.outlook in fields.movable and row.crm.lower() not in text_columns:
+            problems.append(
+                f"body.{index}.crm: {row.crm!r} is not a text column of the {fields.table} "
+                f"table, where {entity} may keep {row.outlook!r}"
+            )
+        elif moved and row.outlook in fields.outlook_fields and row.outlook not in fields.movable:
+            problems.append(
+                f"body.{index}.crm: {entity} keep {row.outlook!r} in {default!r}: its values "
+                f"convert, so only {', '.join(fields.movable)} may move to another column"
+            )
+        elif not moved and row.crm not in fields.crm_paths:
             problems.append(
                 f"body.{index}.crm: unknown CRM column {row.crm!r} for {entity}; "
                 f"known: {', '.join(fields.crm_paths)}"
@@ -71,11 +97,6 @@ def _problems(entity: SyncEntity, rows: Sequence[FieldMapping]) -> list[str]:
         elif row.crm in crm_rows:
             problems.append(
                 f"body.{index}.crm: {row.crm!r} is already mapped in row {crm_rows[row.crm]}"
-            )
-        elif fields.fixed_columns and defaults.get(row.outlook, row.crm) != row.crm:
-            problems.append(
-                f"body.{index}.crm: {entity} keep {row.outlook!r} in "
-                f"{defaults[row.outlook]!r}; the mapping chooses fields and directions only"
             )
         crm_rows.setdefault(row.crm, index)
         if row.outlook not in fields.outlook_fields:
@@ -112,7 +133,8 @@ def _store(db: Session, name: str, document: Any) -> None:
 def replace_mapping(
     db: Session, entity: SyncEntity, rows: Sequence[FieldMapping]
 ) -> list[FieldMapping]:
-    problems = _problems(entity, rows)
+    table = FIELDS[entity].table
+    problems = _problems(entity, rows, text_columns(db, table) if table else set())
     if problems:
         raise InvalidInput("; ".join(problems))
     _store(db, entity.value, [row.model_dump(mode="json") for row in rows])

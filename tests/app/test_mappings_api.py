@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from app.kit.sync_policy import Direction
@@ -98,8 +99,8 @@ def test_direction_defaults_to_both(client: TestClient, admin_headers: dict[str,
         ),
         (
             "tasks",
-            [{"crm": "comm_location", "outlook": "subject"}],
-            "body.0.crm: unknown CRM column 'comm_location' for tasks",
+            [{"crm": "comm_nosuchcolumn", "outlook": "subject"}],
+            "body.0.crm: 'comm_nosuchcolumn' is not a text column of the communication table",
         ),
         (
             "contacts",
@@ -132,11 +133,11 @@ def test_direction_defaults_to_both(client: TestClient, admin_headers: dict[str,
         (
             "appointments",
             [
-                {"crm": "comm_note", "outlook": "subject"},
-                {"crm": "comm_datetime", "outlook": "start"},
+                {"crm": "comm_subject", "outlook": "subject"},
+                {"crm": "comm_note", "outlook": "start"},
                 {"crm": "comm_todatetime", "outlook": "end"},
             ],
-            "body.0.crm: appointments keep 'subject' in 'comm_subject'",
+            "body.1.crm: appointments keep 'start' in 'comm_datetime'",
         ),
         (
             "tasks",
@@ -211,3 +212,19 @@ def test_users_neither_read_nor_change_mappings(client: TestClient, db: Session)
     put = client.put("/api/v1/mappings/task-status", json=TASK_STATUS, headers=headers)
     assert put.status_code == 403
     assert client.get("/api/v1/mappings/tasks").status_code == 401
+
+
+def test_text_fields_of_appointments_and_tasks_may_move_to_another_column(
+    client: TestClient, admin_headers: dict[str, str], db: Session
+) -> None:
+    # A custom column of the communication table, as Sage lets an administrator add one.
+    db.execute(sql("ALTER TABLE communication ADD COLUMN comm_custom_place VARCHAR(80)"))
+    rows = [
+        {"crm": "comm_note", "outlook": "subject"},
+        {"crm": "comm_custom_place", "outlook": "location"},
+        {"crm": "comm_datetime", "outlook": "start"},
+        {"crm": "comm_todatetime", "outlook": "end"},
+    ]
+    response = client.put("/api/v1/mappings/appointments", json=rows, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    assert [row["crm"] for row in response.json()][:2] == ["comm_note", "comm_custom_place"]

@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 from exchangelib import Task
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from app.exclusions.schemas import ExclusionCreate
 from app.exclusions.service import create_rule
 from app.kit.errors import InvalidInput
+from app.mappings import service as mappings_service
+from app.mappings.catalog import FIELDS
+from app.mappings.schemas import FieldMapping
 from app.models.crm import CommLink, Communication, Company
 from app.models.sync import RunEntry, RunStatus
 from app.sync_settings import service as settings_service
@@ -184,3 +188,48 @@ def test_a_linked_task_marked_private_in_outlook_stays_there(db: Session, mailbo
     assert only_task(mailbox).sensitivity == "Private"
     row = db.get(Communication, task_id)
     assert row is not None and row.comm_private == "Y"
+
+
+def test_a_task_field_kept_in_a_custom_column_syncs_both_ways(
+    db: Session, mailbox: Mailbox
+) -> None:
+    # Sage lets an administrator keep an Outlook field in another column, a custom one too.
+    db.execute(sql("ALTER TABLE communication ADD COLUMN comm_custom_title VARCHAR(100)"))
+    db.commit()
+    try:
+        rows = [
+            FieldMapping(crm=crm, outlook=outlook)
+            for crm, outlook in FIELDS[SyncEntity.TASKS].default
+            if outlook != "subject"
+        ]
+        rows.append(FieldMapping(crm="comm_custom_title", outlook="subject"))
+        mappings_service.replace_mapping(db, SyncEntity.TASKS, rows)
+        comm_id = task(db, mailbox.user_id, comm_subject="Built-in subject")
+        db.execute(
+            sql(
+                "UPDATE communication SET comm_custom_title = 'Custom title'"
+                " WHERE comm_communicationid = :id"
+            ),
+            {"id": comm_id},
+        )
+        db.commit()
+        assert sync(mailbox).status == RunStatus.SUCCESS
+        item = only_task(mailbox)
+        assert item.subject == "Custom title"
+
+        item.subject = "Renamed in Outlook"
+        item.save(update_fields=["subject"])
+        assert sync(mailbox).status == RunStatus.SUCCESS
+        stored = db.execute(
+            sql(
+                "SELECT comm_custom_title, comm_subject FROM communication"
+                " WHERE comm_communicationid = :id"
+            ),
+            {"id": comm_id},
+        ).one()
+        assert tuple(stored) == ("Renamed in Outlook", "Built-in subject")
+    finally:
+        db.rollback()
+        mappings_service.reset_mapping(db, SyncEntity.TASKS)
+        db.execute(sql("ALTER TABLE communication DROP COLUMN comm_custom_title"))
+        db.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.exclusions.schemas import ExclusionRule
 from app.exclusions.service import list_rules
 from app.kit.sync_terms import SyncEntity
+from app.mappings.catalog import FIELDS
 from app.mappings.service import get_mapping, get_task_status_mapping
 from app.models.crm import FLAG_SET, Communication
 from app.models.sync import SyncUser
@@ -27,6 +28,7 @@ from workers.connectors.ews.tasks import TaskCodec, TaskGateway
 from workers.connectors.graph.mailbox import GraphMailbox
 from workers.connectors.graph.tasks import GraphTaskCodec
 from workers.sync.appointments import mapping as appointments
+from workers.sync.communications.columns import MovedField
 from workers.sync.communications.crm import CommunicationKind, CrmCommunications
 from workers.sync.communications.scope import (
     OUTSIDE_WINDOW,
@@ -227,14 +229,21 @@ def _communications(
     db: Session,
     **common: Any,
 ) -> EntitySource:
-    mapping = ItemMapping({row.outlook: row.direction for row in get_mapping(db, entity)})
+    rows = get_mapping(db, entity)
+    mapping = ItemMapping({row.outlook: row.direction for row in rows})
     chosen = parts(mapping, ZoneInfo(settings.crm_timezone))
+    defaults = {outlook: crm for crm, outlook in FIELDS[entity].default}
+    moved = tuple(
+        MovedField(row.outlook, defaults[row.outlook], row.crm)
+        for row in rows
+        if row.outlook in FIELDS[entity].movable and row.crm != defaults[row.outlook]
+    )
     return CommunicationSource(
         user_id,
         entity.value,
         settings,
         mapping,
-        chosen.kind,
+        replace(chosen.kind, moved=moved),
         render_details=details_renderer(db, entity),
         in_window=chosen.in_window,
         make_gateway=chosen.make_gateway,

@@ -25,6 +25,13 @@ from app.models.crm import (
 from app.templates.schemas import (
     DetailsContext,
 )
+from workers.sync.communications.columns import (
+    MovedField,
+    read_moved,
+    take_moved,
+    with_moved,
+    write_moved,
+)
 from workers.sync.communications.related import Related, load_related
 from workers.sync.communications.scope import OUTSIDE_WINDOW, Scope
 from workers.sync.communications.writer import CommunicationWriter
@@ -50,6 +57,8 @@ class CommunicationKind:
     to_columns: Callable[[Record], dict[str, Any]]
     # The first-sync window (sync-rules) as a condition, given "now" and the window's start.
     window: Callable[[datetime, datetime], ColumnElement[bool]]
+    # Text fields the administrator keeps in another column than the default.
+    moved: tuple[MovedField, ...] = ()
 
 
 class CrmCommunications:
@@ -158,10 +167,15 @@ class CrmCommunications:
                 )
             )
             related = self._related(rows)
+            moved = read_moved(self.db, self.kind.moved, chunk)
             for row in rows:
                 if self.scope.excluded(row, linked=str(row.comm_communicationid) in linked):
                     continue
-                record = self.kind.to_record(row, related[row.comm_communicationid])
+                record = with_moved(
+                    self.kind.to_record(row, related[row.comm_communicationid]),
+                    self.kind.moved,
+                    moved.get(row.comm_communicationid, {}),
+                )
                 items[str(row.comm_communicationid)] = CrmItem(
                     str(row.comm_communicationid), record, self._modified(row, related)
                 )
@@ -186,7 +200,12 @@ class CrmCommunications:
         )
 
     def _current(self, row: Communication) -> dict[str, Value]:
-        return self.kind.to_record(row, self._related([row])[row.comm_communicationid])
+        comm_id = row.comm_communicationid
+        return with_moved(
+            self.kind.to_record(row, self._related([row])[comm_id]),
+            self.kind.moved,
+            read_moved(self.db, self.kind.moved, [comm_id]).get(comm_id, {}),
+        )
 
     @in_savepoint
     def create(self, record: Record, replaces: str | None) -> str:
@@ -226,9 +245,13 @@ class CrmCommunications:
         self.writer.stamp(row, created=False)
 
     def _write(self, row: Communication, record: Record, changed: set[str]) -> None:
-        for column, value in self.kind.to_columns(record).items():
+        columns = self.kind.to_columns(record)
+        moved = take_moved(columns, self.kind.moved)
+        for column, value in columns.items():
             setattr(row, column, value)
         self.writer.stamp(row, created=False)
+        self.db.flush()
+        write_moved(self.db, row.comm_communicationid, moved)
         if "attendees" in changed:
             attendees = members(record.get("attendees"))
             self.writer.write_attendees(
