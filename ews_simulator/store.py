@@ -105,6 +105,8 @@ class Folder:
     distinguished: str | None = None
     change_key: str = field(default_factory=new_change_key)
     items: dict[str, Item] = field(default_factory=dict)
+    # Folders every mailbox has: like distinguished ones, they cannot be moved or deleted.
+    system: bool = False
     # Who may do what in the folder, as the client last set it (t:PermissionSet).
     permission_set: Element | None = None
     # (sequence number, item id, change kind), sequence numbers strictly increasing.
@@ -170,6 +172,11 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("recoverableitemsversions", "Folder", "Versions", None, "recoverableitemsroot"),
     ("recoverableitemspurges", "Folder", "Purges", None, "recoverableitemsroot"),
     ("~calendarlogging", "Folder", "Calendar Logging", None, "recoverableitemsroot"),
+    ("~audits", "Folder", "Audits", None, "recoverableitemsroot"),
+    ("todosearch", "SearchFolder", "To-Do Search", "IPF.Task", "searchfolders"),
+    ("~reminders", "SearchFolder", "Reminders", "Outlook.Reminder", "searchfolders"),
+    ("~quicksteps", "Folder", "Quick Step Settings", "IPF.Configuration", "msgfolderroot"),
+    ("~files", "Folder", "Files", "IPF.Files", "msgfolderroot"),
     *(
         (f"~{name}", "Folder", name, None, "root")
         for name in (
@@ -179,6 +186,8 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
             "Freebusy Data",
             "Location",
             "MailboxAssociations",
+            "MergeState",
+            "Calendar Version Store",
             "Schedule",
             "Shortcuts",
             "Spooler Queue",
@@ -205,6 +214,7 @@ class Mailbox:
         for key, kind, display, cls, parent in DEFAULT_FOLDERS:
             folder = self.add_folder(kind, display, cls, by_key[parent] if parent else None)
             by_key[key] = folder.id
+            folder.system = True
             if not key.startswith("~"):
                 folder.distinguished = key
                 self.distinguished[key] = folder.id

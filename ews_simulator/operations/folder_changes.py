@@ -45,6 +45,8 @@ def _folders(*elements: Element) -> Element:
 def _not_distinguished(folder: Folder, code: str, what: str) -> None:
     if folder.distinguished is not None:
         raise EwsError(code, f"Distinguished folders cannot be {what}.")
+    if folder.system:
+        raise EwsError("ErrorCannotDeleteObject", f"System folders cannot be {what}.")
 
 
 def _check_name_free(mailbox: Mailbox, parent_id: str, name: str, moving: Folder) -> None:
@@ -148,7 +150,7 @@ def empty_folder(ctx: OperationContext) -> Element:
             ctx.mailbox.remove_item(item)
         if subfolders_too:
             for child in ctx.mailbox.children(folder.id):
-                if child.distinguished is None:
+                if child.distinguished is None and not child.system:
                     ctx.mailbox.remove_folder(child)
         return []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from exchangelib import Account, Contact, DistributionList, ExtendedProperty, HTMLBody, Message, Q
 from exchangelib.errors import (
+    ErrorCannotDeleteObject,
     ErrorDeleteDistinguishedFolder,
     ErrorFolderExists,
     ErrorFolderNotFound,
@@ -215,3 +216,10 @@ def test_folder_size_is_readable_as_an_extended_property(account: Account) -> No
         assert account.inbox.size > 0
     finally:
         Folder.deregister("size")
+
+
+def test_system_folders_cannot_be_deleted(account: Account) -> None:
+    common_views = account.root / "Common Views"
+    with pytest.raises(ErrorCannotDeleteObject):
+        common_views.delete()
+    assert (account.root / "Common Views").id == common_views.id
