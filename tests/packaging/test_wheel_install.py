@@ -24,7 +24,7 @@ import pytest
 from tests.app.test_migrations import scratch_postgres
 from tests.conftest import TEST_REDIS_URL
 from tests.packaging.test_standalone_checkout import REPO_ROOT, copy_repository
-from tests.workers.test_embedded_serve import _free_port
+from tests.serving import free_port
 
 __all__ = ["scratch_postgres"]  # the fixture: a PostgreSQL database of this test's own
 
@@ -76,7 +76,7 @@ def _crmsync(installed: Path, folder: Path, env: dict[str, str], *args: str) -> 
 
 
 def _serve_until_healthy(installed: Path, folder: Path, env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(installed / "crmsync"), "serve", "--port", str(port)], cwd=folder, env=env
     )

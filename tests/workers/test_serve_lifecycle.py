@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.workers.test_embedded_serve import _free_port, embedded_env
+from tests.serving import free_port
+from tests.workers.test_embedded_serve import embedded_env
 
 __all__ = ["embedded_env"]  # the fixture, shared with the other embedded serve test
 
@@ -44,7 +45,7 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def serve(embedded_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
     """A healthy `crmsync serve` and the pids of its two children."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=embedded_env,
