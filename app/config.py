@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Seeds the `crm_timezone` sync setting when the database is created; the setting rules.
     crm_timezone: str = "UTC"
     log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
+    # "json": one JSON object per line, for log shippers.
+    log_format: Literal["text", "json"] = "text"
     ews_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 60
     # Concurrent EWS requests allowed towards one Exchange server / one mailbox, all workers
     # together (Exchange throttles clients that exceed its own budgets).

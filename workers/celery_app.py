@@ -9,6 +9,7 @@ from prometheus_client import start_http_server
 
 from app.config import get_settings
 from app.kit.jobs import celery_config
+from app.kit.logs import configure_logging
 from workers.sync.schedule import TICK_SECONDS
 
 app = Celery("crmsync")
@@ -34,6 +35,13 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
 }
+
+
+@signals.setup_logging.connect
+def _configure_logging(loglevel: str | int | None = None, **_: Any) -> None:
+    # Connected, this replaces Celery's own logging set-up with crmsync's (text or JSON).
+    settings = get_settings()
+    configure_logging(loglevel or settings.log_level, settings.log_format)
 
 
 @signals.worker_init.connect

@@ -29,6 +29,7 @@ def list_keys(
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_key(key_id: int, db: DbSession, principal: AdminPrincipal) -> Response:
+    """Revoke an admin key: it stops working at once."""
     service.revoke(db, KeyKind.ADMIN, key_id, by=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -48,5 +49,6 @@ def list_tokens(
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(token_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+    """Revoke a user token: it stops working at once."""
     service.revoke(db, KeyKind.USER, token_id, by=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

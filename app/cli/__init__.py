@@ -16,6 +16,7 @@ from app.cli.secrets import secrets_cli
 from app.cli.sync import sync
 from app.cli.users import users_cli
 from app.config import ConfigurationError, get_settings
+from app.kit.logs import configure_logging
 
 __all__ = ["cli", "main"]
 
@@ -40,4 +41,6 @@ def main() -> None:
     except ConfigurationError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     cli()

@@ -25,6 +25,8 @@ def list_conflicts(
     status: ConflictStatus | None = None,
     entity: SyncEntity | None = None,
 ) -> Page[ConflictRead]:
+    """Fields changed on both sides, with both values and the outcome; a user token sees its
+    own."""
     return service.list_conflicts(
         db, principal, user_id=user_id, status=status, entity=entity, page=page
     )
@@ -32,6 +34,7 @@ def list_conflicts(
 
 @router.get("/conflicts/{conflict_id}")
 def get_conflict(conflict_id: DbId, db: DbSession, principal: CurrentPrincipal) -> ConflictRead:
+    """One conflict: the field, both sides' values before sync, the base and the value applied."""
     return service.to_read(service.get_visible_conflict(db, principal, conflict_id))
 
 

@@ -25,4 +25,6 @@ def search_records(
 
 @router.post("/persons", status_code=status.HTTP_201_CREATED)
 def add_person(body: PersonCreate, db: DbSession, principal: CurrentPrincipal) -> PersonCreated:
+    """Create a CRM person (with company, email and phone) from the add-in, flagged for the
+    user."""
     return service.add_person(db, principal, body)

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.kit.enums import CaseInsensitiveEnum
 from app.kit.validation import DbId, smtp_address
 
 
-class RecordEntity(StrEnum):
+class RecordEntity(CaseInsensitiveEnum):
     PERSON = "person"
     COMPANY = "company"
     OPPORTUNITY = "opportunity"

@@ -34,6 +34,7 @@ def list_documents(
     entity: Annotated[RecordEntity | None, Query(description="a record's documents")] = None,
     id: Annotated[DbId | None, Query(description="the record's id")] = None,
 ) -> Page[DocumentRead]:
+    """CRM library documents: the shared ones, or those filed to a record."""
     return service.list_documents(db, shared, service.record_ref(entity, id), page)
 
 
@@ -53,6 +54,7 @@ def upload_document(
     shared: Annotated[bool, Form(description="any user may attach it")] = False,
     document_status: Annotated[DocumentStatus, Form(alias="status")] = DocumentStatus.FINAL,
 ) -> DocumentRead:
+    """Store a document in the CRM library, filed to a record or shared."""
     settings: Settings = request.app.state.settings
     limit = settings.max_document_bytes
     check_upload_size(
@@ -71,14 +73,24 @@ def upload_document(
     return service.upload(db, principal, document, _store(request))
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/{document_id}/content",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+    responses={
+        200: {
+            "content": dict.fromkeys(service.COMMON_CONTENT_TYPES, _BINARY),
+            "description": "the file, with the media type its name implies",
+        }
+    },
 )
 def document_content(
     document_id: DbId, request: Request, db: DbSession, _principal: CurrentPrincipal
 ) -> FileResponse:
+    """The document's file, served with the media type of its name (text/plain for .txt,
+    application/pdf for .pdf …; application/octet-stream when unknown)."""
     row, path = service.content_path(db, document_id, _store(request))
     filename = row.libr_filename or f"document-{document_id}"
     return FileResponse(path, media_type=service.content_type(filename), filename=filename)

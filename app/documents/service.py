@@ -34,6 +34,27 @@ from app.sync_settings.crm_zone import crm_zone
 DOCUMENT_TYPE = "Document"
 
 
+# What library files usually are, for the API's documentation; any other name's type is
+# served too (mimetypes decides), and "*/*" says so.
+COMMON_CONTENT_TYPES = (
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "text/html",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/zip",
+    "message/rfc822",
+    "application/octet-stream",
+    "*/*",
+)
+
+
 def content_type(filename: str | None) -> str:
     guessed, _ = mimetypes.guess_type(filename or "")
     return guessed or "application/octet-stream"

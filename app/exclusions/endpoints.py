@@ -21,15 +21,18 @@ def list_exclusions(
     page: Annotated[PageRequest, Depends(page_request)],
     entity: SyncEntity | None = None,
 ) -> Page[ExclusionRule]:
+    """Rules that keep matching CRM records out of synchronization."""
     return service.list_page(db, entity, page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_exclusion(body: ExclusionCreate, db: DbSession, _admin: AdminPrincipal) -> ExclusionRule:
+    """Add an exclusion rule; it applies from the next run."""
     return service.create_rule(db, body)
 
 
 @router.delete("/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_exclusion(exclusion_id: DbId, db: DbSession, _admin: AdminPrincipal) -> Response:
+    """Remove an exclusion rule."""
     service.delete_rule(db, exclusion_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

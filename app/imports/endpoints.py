@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.deps import AdminPrincipal, DbSession
 from app.imports import service
 from app.imports.schemas import ImportQueued, ImportRead
+from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.request_gate import accepts_upload
 from app.kit.validation import DbId
+from app.models.imports import ImportStatus
 
 router = APIRouter(prefix="/imports", tags=["contact imports"])
 
@@ -46,8 +48,23 @@ def upload_contacts(
     return ImportQueued(import_id=job.id)
 
 
+@router.get("")
+def list_imports(
+    db: DbSession,
+    _admin: AdminPrincipal,
+    page: Annotated[PageRequest, Depends(page_request)],
+    status: Annotated[ImportStatus | None, Query(description="only imports in this state")] = None,
+    user_id: Annotated[
+        int | None, Query(description="only imports flagging persons for this CRM user")
+    ] = None,
+) -> Page[ImportRead]:
+    """Contact imports, newest first."""
+    return service.list_imports(db, status=status, user_id=user_id, page=page)
+
+
 @router.get("/{import_id}")
 def get_import(import_id: DbId, db: DbSession, _admin: AdminPrincipal) -> ImportRead:
+    """One import: status, rows counted and done, outcomes so far, warnings."""
     return service.to_read(service.get_existing(db, import_id))
 
 

@@ -40,6 +40,7 @@ from app.imports.schemas import ImportRead
 from app.kit import jobs
 from app.kit.clock import utc_now
 from app.kit.errors import InvalidInput, NotFound, PayloadTooLarge
+from app.kit.pagination import Page, PageRequest, make_page
 from app.kit.spreadsheet_csv import SpreadsheetSafeWriter
 from app.models.imports import ContactImport, ImportStatus, RowOutcome
 from app.users import repository as users_repository
@@ -86,6 +87,15 @@ def to_read(job: ContactImport) -> ImportRead:
         started_at=job.started_at,
         finished_at=job.finished_at,
     )
+
+
+def list_imports(
+    db: Session, *, status: ImportStatus | None, user_id: int | None, page: PageRequest
+) -> Page[ImportRead]:
+    jobs = repository.list_imports(
+        db, status=status, user_id=user_id, after_id=page.after_id, limit=page.limit + 1
+    )
+    return make_page([to_read(job) for job in jobs], [job.id for job in jobs], page)
 
 
 def get_existing(db: Session, import_id: int) -> ContactImport:

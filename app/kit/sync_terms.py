@@ -1,14 +1,15 @@
 """The words of synchronization shared by the models, the API and the sync core.
 
-Pure enums, so the sync core (workers/sync/core) can speak them without importing the ORM.
+Pure enums, so the sync core (workers/sync/core) can speak them without importing the ORM;
+the API accepts their values in any letter case (app.kit.enums).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from app.kit.enums import CaseInsensitiveEnum
 
 
-class SyncEntity(StrEnum):
+class SyncEntity(CaseInsensitiveEnum):
     """The kinds of items synchronized; also the `{entity}` path parameter of the config API."""
 
     CONTACTS = "contacts"
@@ -16,7 +17,7 @@ class SyncEntity(StrEnum):
     TASKS = "tasks"
 
 
-class RunStatus(StrEnum):
+class RunStatus(CaseInsensitiveEnum):
     """A recorded run's status; a sync pass or an entity ends in one of the last four."""
 
     QUEUED = "Queued"
@@ -27,7 +28,7 @@ class RunStatus(StrEnum):
     INTERRUPTED = "Interrupted"
 
 
-class EntryLevel(StrEnum):
+class EntryLevel(CaseInsensitiveEnum):
     """The level of a run's log entry, and the threshold a user's log level setting sets."""
 
     DEBUG = "debug"
@@ -36,7 +37,7 @@ class EntryLevel(StrEnum):
     ERROR = "error"
 
 
-class ErrorClass(StrEnum):
+class ErrorClass(CaseInsensitiveEnum):
     """Why a run failed as a whole: whether retrying later can help (stored as failure_kind)."""
 
     TRANSIENT = "transient"  # throttling, an unreachable server: retried with back-off

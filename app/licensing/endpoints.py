@@ -31,6 +31,7 @@ _NO_SEAT: dict[int | str, dict[str, Any]] = {
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, responses=_NO_SEAT)
 def open_session(body: SessionOpen, db: DbSession, principal: CurrentPrincipal) -> SessionRead:
+    """Take a licence seat for a plugin or browser session (409 when none is free)."""
     opened = service.open_session(db, principal, body)
     commit(db)
     return opened
@@ -38,11 +39,13 @@ def open_session(body: SessionOpen, db: DbSession, principal: CurrentPrincipal) 
 
 @router.post("/sessions/{session_id}/heartbeat")
 def heartbeat(session_id: str, db: DbSession, principal: CurrentPrincipal) -> SessionRead:
+    """Keep a session's seat; a session without heartbeats ends after its timeout."""
     return service.heartbeat(db, principal, session_id)
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def end_session(session_id: str, db: DbSession, principal: CurrentPrincipal) -> Response:
+    """End a session and free its seat."""
     service.end_session(db, principal, session_id)
     commit(db)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -50,11 +53,13 @@ def end_session(session_id: str, db: DbSession, principal: CurrentPrincipal) -> 
 
 @router.get("/licenses")
 def read_licenses(db: DbSession, _admin: AdminPrincipal) -> LicensesRead:
+    """Seats in total and in use, and who holds them."""
     return service.read_licenses(db)
 
 
 @router.put("/licenses")
 def update_licenses(body: LicenseSettings, db: DbSession, _admin: AdminPrincipal) -> LicensesRead:
+    """Set the number of seats and the session timeouts."""
     updated = service.update_licenses(db, body)
     commit(db)
     return updated
@@ -67,4 +72,5 @@ def license_history(
     page: Annotated[PageRequest, Depends(page_request)],
     user_id: DbId | None = None,
 ) -> Page[SessionHistoryRead]:
+    """Sessions opened and ended, newest first."""
     return service.list_history(db, user_id, page)

@@ -13,6 +13,7 @@ router = APIRouter(prefix="/mappings", tags=["mappings"])
 # The task-status routes come first: `/{entity}` would otherwise claim "task-status".
 @router.get("/task-status")
 def get_task_status_mapping(db: DbSession, _admin: AdminPrincipal) -> TaskStatusMapping:
+    """How CRM task statuses and Outlook task statuses map onto each other."""
     return service.get_task_status_mapping(db)
 
 
@@ -20,6 +21,7 @@ def get_task_status_mapping(db: DbSession, _admin: AdminPrincipal) -> TaskStatus
 def replace_task_status_mapping(
     body: TaskStatusMapping, db: DbSession, _admin: AdminPrincipal
 ) -> TaskStatusMapping:
+    """Replace the task status mapping; every status of each side needs a counterpart."""
     return service.replace_task_status_mapping(db, body)
 
 
@@ -31,6 +33,8 @@ def reset_task_status_mapping(db: DbSession, _admin: AdminPrincipal) -> TaskStat
 
 @router.get("/{entity}")
 def get_mapping(entity: SyncEntity, db: DbSession, _admin: AdminPrincipal) -> list[FieldMapping]:
+    """The field mapping of an entity: which CRM column pairs with which Outlook field, in which
+    direction."""
     return service.get_mapping(db, entity)
 
 
@@ -38,6 +42,8 @@ def get_mapping(entity: SyncEntity, db: DbSession, _admin: AdminPrincipal) -> li
 def replace_mapping(
     entity: SyncEntity, body: list[FieldMapping], db: DbSession, _admin: AdminPrincipal
 ) -> list[FieldMapping]:
+    """Replace an entity's field mapping; unknown columns or fields are refused with their
+    names."""
     return service.replace_mapping(db, entity, body)
 
 

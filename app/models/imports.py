@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.kit.enums import CaseInsensitiveEnum
 from app.models.base import ServiceTable, UtcDateTime, utc_timestamp_column
 
 
-class ImportStatus(StrEnum):
+class ImportStatus(CaseInsensitiveEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

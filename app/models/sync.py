@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kit.clock import utc_now
+from app.kit.enums import CaseInsensitiveEnum
 
 # Re-exported: the run records' enums are defined once, beside the sync core's words.
 from app.kit.sync_terms import EntryLevel as EntryLevel
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from app.models.connections import Connection
 
 
-class AuthType(StrEnum):
+class AuthType(CaseInsensitiveEnum):
     BASIC = "basic"
     NTLM = "ntlm"
     OAUTH2 = "oauth2"
@@ -118,6 +118,15 @@ class SyncRun(ServiceTable):
     ews_requests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+# Entries an administrator may act on (retry, skip) start "open"; the others only inform.
+ACTIONABLE_LEVELS = (EntryLevel.WARNING, EntryLevel.ERROR)
+INFORMATIONAL = "informational"
+
+
+def entry_state(level: EntryLevel) -> str:
+    return "open" if level in ACTIONABLE_LEVELS else INFORMATIONAL
+
+
 class RunEntry(ServiceTable):
     """One item-level line of a run's log, which an administrator can act on."""
 
@@ -191,7 +200,7 @@ class FolderState(ServiceTable):
     )
 
 
-class ConflictStatus(StrEnum):
+class ConflictStatus(CaseInsensitiveEnum):
     OPEN = "open"  # held for review: nothing was applied yet
     RECORDED = "recorded"  # decided by policy; the overwritten value can still be re-applied
     RESOLVED = "resolved"  # an administrator chose a side

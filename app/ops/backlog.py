@@ -1,4 +1,4 @@
-"""Gauges of the sync backlog, counted in the database.
+"""Gauges of the sync backlog counted in the database, and the counters stored there.
 
 Any API process can report them without asking the workers. The counts are taken at most every
 `CACHE_SECONDS`, so scrapes stay cheap however often they come and however many API processes
@@ -11,10 +11,11 @@ import logging
 import threading
 import time
 
-from prometheus_client import Gauge
+from prometheus_client import REGISTRY, Gauge
 
 from app.db import Database, unit_of_work
 from app.kit.clock import utc_now
+from app.ops.counters import StoredCounters
 from app.ops.repository import SyncBacklog, sync_backlog
 
 logger = logging.getLogger("crmsync.ops")
@@ -32,6 +33,8 @@ USERS_SUSPENDED = Gauge(
     "crmsync_sync_users_suspended", "Users whose sync is suspended until an admin resumes it"
 )
 ALERTS_OPEN = Gauge("crmsync_alerts_open", "Alerts no administrator has acknowledged")
+STORED_COUNTERS = StoredCounters()
+REGISTRY.register(STORED_COUNTERS)
 
 
 class CachedBacklog:
@@ -69,3 +72,4 @@ def publish(database: Database) -> None:
     OLDEST_QUEUED_AGE.set(max(waited.total_seconds(), 0.0) if waited else 0.0)
     USERS_SUSPENDED.set(counts.users_suspended)
     ALERTS_OPEN.set(counts.alerts_open)
+    STORED_COUNTERS.samples = counts.counters

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.kit.sync_terms import RunStatus
 from app.models.sync import Alert, SyncRun, SyncUser
+from app.ops import counters
+from app.ops.counters import Sample
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class SyncBacklog:
     oldest_queued_at: datetime | None
     users_suspended: int
     alerts_open: int
+    counters: list[Sample]
 
 
 def sync_backlog(db: Session) -> SyncBacklog:
@@ -43,4 +46,5 @@ def sync_backlog(db: Session) -> SyncBacklog:
         oldest_queued_at=oldest_queued_at,
         users_suspended=suspended or 0,
         alerts_open=alerts or 0,
+        counters=counters.read_all(db),
     )

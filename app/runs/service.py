@@ -35,6 +35,8 @@ def to_read(run: SyncRun) -> RunRead:
         message=run.message,
         failure_kind=run.failure_kind,
         deletions_held=run.deletions_held,
+        ews_requests=run.ews_requests or 0,
+        progress=run.progress,
     )
 
 

@@ -22,7 +22,7 @@ class UserStatus(BaseModel):
     suspended_reason: str | None
     consecutive_failures: int
     last_run: RunRead | None
-    next_sync_at: datetime | None
+    next_sync_at: datetime
     open_errors: int
     open_conflicts: int
 

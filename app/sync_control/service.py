@@ -12,7 +12,7 @@ from app.kit.clock import utc_now
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
 from app.kit.sync_terms import RunStatus
-from app.models.sync import Alert, RunEntry, SkippedItem, SyncUser
+from app.models.sync import ACTIONABLE_LEVELS, Alert, RunEntry, SkippedItem, SyncUser
 from app.runs import service as runs_service
 from app.runs.schemas import EntryRead, RunQueued
 from app.sync_control import repository
@@ -22,6 +22,9 @@ from app.users import service as users_service
 
 # After this many consecutive permanent failures a user's sync is suspended until resumed.
 SUSPEND_AFTER_FAILURES = 3
+# Exchange refusing the credentials this many times in a row raises an alert at once: a
+# changed password is the commonest cause, and an administrator can fix it before suspension.
+ALERT_AFTER_AUTHENTICATION_FAILURES = 2
 
 _ACTIVE = {RunStatus.QUEUED: SyncState.WAITING, RunStatus.RUNNING: SyncState.IN_PROGRESS}
 
@@ -92,16 +95,31 @@ def record_success(db: Session, user_id: int) -> None:
         user.consecutive_failures = 0
 
 
-def record_permanent_failure(db: Session, user_id: int, reason: str) -> bool:
-    """Counts a failure that retrying cannot fix; returns True when it suspended the user."""
+def record_permanent_failure(
+    db: Session, user_id: int, reason: str, *, authentication: bool = False
+) -> bool:
+    """Counts a failure that retrying cannot fix; returns True when it suspended the user.
+
+    `suspended_reason` is set only with `suspended`, so the two always agree; the failure's
+    own message stays on its run.
+    """
     user = db.get(SyncUser, user_id)
     if user is None:
         return False
     user.consecutive_failures += 1
-    user.suspended_reason = reason
+    if authentication and user.consecutive_failures >= ALERT_AFTER_AUTHENTICATION_FAILURES:
+        _raise_once(
+            db,
+            user_id,
+            "authentication_failed",
+            f"Exchange refused the credentials of user {user_id} "
+            f"{user.consecutive_failures} times in a row: {reason}; update them "
+            f"(PATCH /api/v1/users/{user_id})",
+        )
     if user.consecutive_failures < SUSPEND_AFTER_FAILURES or user.suspended:
         return False
     user.suspended = True
+    user.suspended_reason = reason
     db.add(
         Alert(
             user_id=user_id,
@@ -114,6 +132,18 @@ def record_permanent_failure(db: Session, user_id: int, reason: str) -> bool:
     )
     db.flush()
     return True
+
+
+def _raise_once(db: Session, user_id: int, kind: str, message: str) -> None:
+    """An alert of this kind for the user, unless one is still unacknowledged."""
+    open_alert = db.scalar(
+        select(Alert.id).where(
+            Alert.user_id == user_id, Alert.kind == kind, Alert.acknowledged_at.is_(None)
+        )
+    )
+    if open_alert is None:
+        db.add(Alert(user_id=user_id, kind=kind, message=message))
+        db.flush()
 
 
 def list_alerts(
@@ -145,9 +175,16 @@ def _visible_entry(db: Session, principal: Principal, entry_id: int) -> RunEntry
     return entry
 
 
+def _actionable_entry(db: Session, principal: Principal, entry_id: int) -> RunEntry:
+    entry = _visible_entry(db, principal, entry_id)
+    if entry.level not in ACTIONABLE_LEVELS:
+        raise Conflict(f"log entry {entry_id} is informational ({entry.level}): nothing to act on")
+    return entry
+
+
 def retry_entry(db: Session, principal: Principal, entry_id: int) -> RunQueued:
     """Retries the entry's item: a failed item kept its sync state back, so a run redoes it."""
-    entry = _visible_entry(db, principal, entry_id)
+    entry = _actionable_entry(db, principal, entry_id)
     if entry.entity is not None:
         db.execute(
             delete(SkippedItem).where(
@@ -164,7 +201,7 @@ def retry_entry(db: Session, principal: Principal, entry_id: int) -> RunQueued:
 
 def skip_entry(db: Session, principal: Principal, entry_id: int) -> EntryRead:
     """Leaves the entry's item out of every later run, until the entry is retried."""
-    entry = _visible_entry(db, principal, entry_id)
+    entry = _actionable_entry(db, principal, entry_id)
     if entry.entity is None or not (entry.crm_id or entry.remote_id):
         raise Conflict(f"log entry {entry_id} names no item to skip")
     exists = db.scalar(

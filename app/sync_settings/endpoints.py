@@ -12,6 +12,8 @@ router = APIRouter(tags=["settings"])
 
 @router.get("/settings")
 def get_global_settings(db: DbSession, _admin: AdminPrincipal) -> EffectiveSettings:
+    """The global sync settings, with built-in defaults filled in; `crm_timezone` is the CRM
+    server's zone for every conversion and audit column."""
     return service.effective_settings(db, None)
 
 
@@ -27,6 +29,7 @@ def update_global_settings(
 def get_user_settings(
     user_id: UserRef, db: DbSession, principal: CurrentPrincipal
 ) -> UserSettingsRead:
+    """A user's own overrides and the settings their synchronization actually uses."""
     return service.read_user_settings(db, principal.resolve_user(user_id))
 
 

@@ -12,6 +12,7 @@ router = APIRouter(prefix="/templates", tags=["templates"])
 
 @router.get("/{entity}")
 def get_template(entity: SyncEntity, db: DbSession, _admin: AdminPrincipal) -> TemplateRead:
+    """The template of the CRM details added to Outlook bodies of appointments or tasks."""
     return service.read_template(db, entity)
 
 

@@ -20,7 +20,13 @@ from app.runs import service as runs_service
 from app.runs.schemas import RunQueued, RunRead
 from app.users import service
 from app.users.connection import MailboxProbe
-from app.users.schemas import ConnectionTestRead, SyncUserCreate, SyncUserRead, SyncUserUpdate
+from app.users.schemas import (
+    ConnectionTestRead,
+    SyncUserCreate,
+    SyncUserRead,
+    SyncUserUpdate,
+    UserHealth,
+)
 
 router = APIRouter(prefix="/users", tags=["sync users"])
 
@@ -36,18 +42,34 @@ _POLL_SECONDS = 0.5
 
 @router.get("")
 def list_users(
-    db: DbSession, _admin: AdminPrincipal, page: Annotated[PageRequest, Depends(page_request)]
+    db: DbSession,
+    _admin: AdminPrincipal,
+    page: Annotated[PageRequest, Depends(page_request)],
+    logon: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="this CRM logon only")
+    ] = None,
+    status: Annotated[UserHealth | None, Query(description="only users in this state")] = None,
 ) -> Page[SyncUserRead]:
-    return service.list_sync_users(db, page)
+    """The users enabled for sync, with their status (healthy, errors, suspended, never,
+    disabled) and next scheduled sync; filter by logon or status."""
+    return service.list_sync_users(db, page, logon=logon, health=status)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_user(body: SyncUserCreate, db: DbSession, _admin: AdminPrincipal) -> SyncUserRead:
+def create_user(
+    body: SyncUserCreate, request: Request, db: DbSession, _admin: AdminPrincipal
+) -> SyncUserRead:
+    """Enable a CRM user for sync (creating the users row when missing). The mailbox connection
+    is tested first and nothing is saved when it fails, unless `check_connection` is false."""
+    if body.check_connection:
+        service.check_new_connection(db, body, request.app.state.mailbox_probe)
     return service.create_sync_user(db, body)
 
 
 @router.get("/{user_id}")
 def get_user(user_id: UserRef, db: DbSession, principal: CurrentPrincipal) -> SyncUserRead:
+    """One sync user: mailbox, connection, status and next scheduled sync; secrets are never
+    returned."""
     return service.read_sync_user(db, principal.resolve_user(user_id))
 
 
@@ -55,11 +77,15 @@ def get_user(user_id: UserRef, db: DbSession, principal: CurrentPrincipal) -> Sy
 def update_user(
     user_id: UserRef, body: SyncUserUpdate, db: DbSession, principal: AdminPrincipal
 ) -> SyncUserRead:
+    """Change a sync user's mailbox, connection, credentials or flags; `enabled: false` stops
+    their sync and keeps links and state."""
     return service.update_sync_user(db, principal.resolve_user(user_id), body)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_user(user_id: UserRef, db: DbSession, principal: AdminPrincipal) -> Response:
+    """Stop synchronizing the user and forget crmsync's links, sync state, runs and conflicts
+    for them; CRM records and mailbox items stay untouched."""
     service.delete_sync_user(db, principal.resolve_user(user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -68,6 +94,8 @@ def delete_user(user_id: UserRef, db: DbSession, principal: AdminPrincipal) -> R
 def test_connection(
     user_id: UserRef, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> ConnectionTestRead:
+    """Sign in to the user's mailbox now and report whether it works, with Exchange's reason
+    when not."""
     probe: MailboxProbe = request.app.state.mailbox_probe
     return service.test_connection(db, principal.resolve_user(user_id), probe)
 
@@ -90,24 +118,38 @@ async def sync_now(
             "waits per token at a time; 429 beyond)"
         ),
     ] = False,
+    force: Annotated[
+        bool, Query(description="synchronize even a suspended or disabled user, once")
+    ] = False,
 ) -> RunQueued | RunRead:
-    """Queue a sync of the user now. Waiting holds no thread and no database connection: the
-    request polls the run, a worker thread only for each short read."""
+    """Queue a synchronization of the user (202 with its run id), or with `?wait=true` answer
+    with the finished run. A suspended or disabled user answers 409 unless `?force=true`.
+    Waiting holds no thread and no database connection: the request polls the run."""
     if not wait:
-        return await run_in_threadpool(_queue_sync, db, principal, user_id)
+        return await run_in_threadpool(_queue_sync, db, principal, user_id, force=force)
     waits: CallerSlots = request.app.state.sync_waits
     async with waits.hold(principal.key_id):
         # The job is enqueued only once the run row is committed, so commit before waiting.
-        queued = await run_in_threadpool(_queue_sync, db, principal, user_id, commit_now=True)
+        queued = await run_in_threadpool(
+            _queue_sync, db, principal, user_id, force=force, commit_now=True
+        )
         response.status_code = status.HTTP_200_OK
         return await _wait_for(request, queued.run_id)
 
 
 def _queue_sync(
-    db: Session, principal: Principal, user_id: str, *, commit_now: bool = False
+    db: Session,
+    principal: Principal,
+    user_id: str,
+    *,
+    force: bool = False,
+    commit_now: bool = False,
 ) -> RunQueued:
     user = service.get_existing(db, principal.resolve_user(user_id))
-    run = runs_service.queue_run(db, user.user_id, trigger="manual")
+    if not force:
+        service.ensure_syncing(user)
+    # A forced run goes ahead in the worker even though the user's sync is stopped.
+    run = runs_service.queue_run(db, user.user_id, trigger="forced" if force else "manual")
     if commit_now:
         commit(db)
     return RunQueued(run_id=run.id)

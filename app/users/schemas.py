@@ -5,12 +5,23 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.kit.enums import CaseInsensitiveEnum
 from app.kit.validation import DbId, http_url, iana_timezone, smtp_address
 from app.models.sync import AuthType
 
 SmtpAddress = Annotated[str, AfterValidator(smtp_address)]
 HttpUrl = Annotated[str, AfterValidator(http_url)]
 TimeZoneName = Annotated[str, AfterValidator(iana_timezone)]
+
+
+class UserHealth(CaseInsensitiveEnum):
+    """How a sync user is doing, from its flags and its last finished run."""
+
+    HEALTHY = "healthy"  # the last run succeeded
+    ERRORS = "errors"  # the last run failed, was interrupted, or had item errors
+    SUSPENDED = "suspended"  # repeated failures (or an admin) stopped it until resumed
+    NEVER = "never"  # enabled, never synchronized yet
+    DISABLED = "disabled"  # an admin stopped its synchronization
 
 
 class AuthWrite(BaseModel):
@@ -65,6 +76,10 @@ class SyncUserCreate(BaseModel):
     enabled: bool = True
     timezone: TimeZoneName | None = None
     show_install_button: bool = True
+    check_connection: bool = Field(
+        default=True,
+        description="sign in to the mailbox before saving, and refuse what does not work",
+    )
 
     @model_validator(mode="after")
     def _names_a_user(self) -> Self:
@@ -105,7 +120,11 @@ class SyncUserRead(BaseModel):
     auth: AuthRead | None = Field(description="the user's own credentials; none on a connection")
     enabled: bool
     suspended: bool
-    suspended_reason: str | None
+    suspended_reason: str | None = Field(description="why it is suspended; null when it is not")
+    status: UserHealth
+    next_sync_at: datetime = Field(
+        description="when the scheduler next queues it (a past time: at its next tick)"
+    )
     timezone: str | None
     show_install_button: bool
     created_at: datetime

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -11,7 +14,7 @@ from app.kit.crypto import default_secret_box
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
 from app.models.crm import User
-from app.models.sync import SyncUser
+from app.models.sync import FolderState, SyncLink, SyncUser
 from app.users import repository
 from app.users.connection import MailboxConnection, MailboxProbe
 from app.users.schemas import (
@@ -21,6 +24,7 @@ from app.users.schemas import (
     SyncUserCreate,
     SyncUserRead,
     SyncUserUpdate,
+    UserHealth,
 )
 
 
@@ -35,7 +39,7 @@ def _own_auth(user: SyncUser) -> AuthRead | None:
     )
 
 
-def to_read(user: SyncUser, crm_user: User | None) -> SyncUserRead:
+def to_read(user: SyncUser, crm_user: User | None, health: UserHealth) -> SyncUserRead:
     connection = user.connection
     return SyncUserRead(
         user_id=user.user_id,
@@ -47,6 +51,8 @@ def to_read(user: SyncUser, crm_user: User | None) -> SyncUserRead:
         enabled=user.enabled,
         suspended=user.suspended,
         suspended_reason=user.suspended_reason,
+        status=health,
+        next_sync_at=user.next_sync_at,
         timezone=user.timezone,
         show_install_button=user.show_install_button,
         created_at=user.created_at,
@@ -103,6 +109,7 @@ def _check_mailbox_free(db: Session, mailbox: str, user_id: int | None) -> None:
 
 
 def create_sync_user(db: Session, body: SyncUserCreate) -> SyncUserRead:
+    """Enables a CRM user for sync (the API and the CLI check the connection first)."""
     crm_user = _ensure_crm_user(db, body)
     if repository.get_sync_user(db, crm_user.user_userid) is not None:
         raise Conflict(
@@ -123,7 +130,33 @@ def create_sync_user(db: Session, body: SyncUserCreate) -> SyncUserRead:
         _apply_auth(user, body.auth)
     db.add(user)
     db.flush()
-    return to_read(user, crm_user)
+    return read_sync_user(db, user.user_id)
+
+
+def check_new_connection(db: Session, body: SyncUserCreate, probe: MailboxProbe) -> None:
+    """Signs in to the new user's mailbox; refuses the user when that does not work."""
+    if body.connection is not None:
+        shared = connections_repository.find_by_name(db, body.connection)
+        if shared is None:
+            raise InvalidInput(f"body.connection: no connection named {body.connection!r}")
+        connection = connections_service.mailbox_connection(shared, body.mailbox)
+    else:
+        assert body.ews_url is not None and body.auth is not None  # the schema's check
+        connection = MailboxConnection(
+            mailbox=body.mailbox,
+            ews_url=body.ews_url,
+            auth_type=body.auth.type,
+            username=body.auth.username,
+            secret=body.auth.secret,
+            impersonation=body.auth.impersonation,
+            timeout_seconds=get_settings().ews_timeout_seconds,
+        )
+    result = probe.test_connection(connection)
+    if not result.ok:
+        raise InvalidInput(
+            f"the mailbox connection does not work, nothing was saved: {result.detail} "
+            "(check_connection: false saves it unchecked)"
+        )
 
 
 def get_existing(db: Session, user_id: int) -> SyncUser:
@@ -133,15 +166,46 @@ def get_existing(db: Session, user_id: int) -> SyncUser:
     return user
 
 
+def ensure_syncing(user: SyncUser) -> None:
+    """Refuses a manual run of a user whose synchronization is stopped (?force=true overrides)."""
+    if user.suspended:
+        raise Conflict(
+            f"user {user.user_id} is suspended ({user.suspended_reason}); resume it, "
+            "or sync once with ?force=true"
+        )
+    if not user.enabled:
+        raise Conflict(f"user {user.user_id} is disabled; enable it, or sync once with ?force=true")
+
+
 def read_sync_user(db: Session, user_id: int) -> SyncUserRead:
-    return to_read(get_existing(db, user_id), repository.get_crm_user(db, user_id))
+    found = repository.sync_users_with_health(db, user_id=user_id)
+    if not found:
+        raise NotFound(f"no sync user {user_id}")
+    user, health = found[0]
+    return to_read(user, repository.get_crm_user(db, user_id), health)
 
 
-def list_sync_users(db: Session, page: PageRequest) -> Page[SyncUserRead]:
-    users = repository.list_sync_users(db, page.after_id, page.limit + 1)
-    crm_users = repository.crm_users_by_id(db, [u.user_id for u in users])
+def list_sync_users(
+    db: Session,
+    page: PageRequest,
+    *,
+    logon: str | None = None,
+    health: UserHealth | None = None,
+) -> Page[SyncUserRead]:
+    user_id: int | None = None
+    if logon is not None:
+        crm_user = repository.find_crm_user_by_logon(db, logon)
+        if crm_user is None:
+            return Page(items=[], next_cursor=None)
+        user_id = crm_user.user_userid
+    rows = repository.sync_users_with_health(
+        db, user_id=user_id, health=health, after_id=page.after_id, limit=page.limit + 1
+    )
+    crm_users = repository.crm_users_by_id(db, [u.user_id for u, _ in rows])
     return make_page(
-        [to_read(u, crm_users.get(u.user_id)) for u in users], [u.user_id for u in users], page
+        [to_read(u, crm_users.get(u.user_id), health) for u, health in rows],
+        [u.user_id for u, _ in rows],
+        page,
     )
 
 
@@ -158,7 +222,7 @@ def update_sync_user(db: Session, user_id: int, body: SyncUserUpdate) -> SyncUse
     if body.show_install_button is not None:
         user.show_install_button = body.show_install_button
     db.flush()
-    return to_read(user, repository.get_crm_user(db, user_id))
+    return read_sync_user(db, user_id)
 
 
 def _update_endpoint(db: Session, user: SyncUser, body: SyncUserUpdate) -> None:
@@ -181,10 +245,28 @@ def _update_endpoint(db: Session, user: SyncUser, body: SyncUserUpdate) -> None:
         _apply_auth(user, body.auth)
 
 
-def delete_sync_user(db: Session, user_id: int) -> None:
-    """Stops synchronizing the user; the CRM `users` row and its data stay."""
-    db.delete(get_existing(db, user_id))
+@dataclass(frozen=True)
+class Removal:
+    user_id: int
+    links: int
+    folder_states: int
+
+
+def delete_sync_user(db: Session, user_id: int) -> Removal:
+    """Forgets the user's sync: its links, sync states, runs, log and conflicts go with it.
+
+    The CRM `users` row, the CRM records and the mailbox's items stay as they are.
+    """
+    user = get_existing(db, user_id)
+    removal = Removal(
+        user_id=user_id,
+        links=db.scalar(select(func.count()).where(SyncLink.user_id == user_id)) or 0,
+        folder_states=db.scalar(select(func.count()).where(FolderState.user_id == user_id)) or 0,
+    )
+    # The database cascades the user's rows (every foreign key to it is ON DELETE CASCADE).
+    db.delete(user)
     db.flush()
+    return removal
 
 
 def connection_for(user: SyncUser) -> MailboxConnection:

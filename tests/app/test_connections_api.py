@@ -36,7 +36,12 @@ OAUTH = {
 
 
 def _user(name: str, connection: str) -> dict[str, Any]:
-    return {"logon": name, "mailbox": f"{name}@contoso.com", "connection": connection}
+    return {
+        "logon": name,
+        "mailbox": f"{name}@contoso.com",
+        "connection": connection,
+        "check_connection": False,
+    }
 
 
 def test_create_read_update_delete(client: TestClient, admin_headers: dict[str, str]) -> None:

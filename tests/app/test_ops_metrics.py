@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app.kit.clock import utc_now
+from app.models import Base
+from app.models.metrics import StoredCounter
 from app.models.sync import Alert, RunStatus, SyncRun, SyncUser
-from app.ops import backlog
+from app.ops import backlog, counters
 from tests.factories.users import sync_user
+from workers.sync.recording import finish_run
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +80,50 @@ def test_counts_are_cached_between_scrapes(
     assert _scrape(client)["crmsync_sync_runs_queued"] == 0, "counted again within the cache"
     monkeypatch.setattr(backlog, "CACHE_SECONDS", 0.0)
     assert _scrape(client)["crmsync_sync_runs_queued"] == 1
+
+
+def _labelled(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def test_run_totals_come_from_the_database(client: TestClient, db: Session) -> None:
+    """What workers counted is stored with each finished run, so no worker's death loses it."""
+    user_id = sync_user(db)
+    items = {"contacts": {"crm_to_outlook": {"created": 3, "updated": 0}}}
+    for status, ews_requests in ((RunStatus.SUCCESS, 7), (RunStatus.FAILED, 1)):
+        run = SyncRun(user_id=user_id, status=RunStatus.RUNNING, trigger="schedule", counts={})
+        db.add(run)
+        db.flush()
+        run.ews_requests = ews_requests
+        finish_run(run, status, items, None)
+    db.commit()
+
+    assert _labelled(client, "crmsync_runs_finished_total") == {
+        (("status", "Success"),): 1,
+        (("status", "Failed"),): 1,
+    }
+    created = (("direction", "crm_to_outlook"), ("entity", "contacts"), ("outcome", "created"))
+    assert _labelled(client, "crmsync_run_items_total") == {created: 6}
+    assert _labelled(client, "crmsync_run_ews_requests_total") == {(): 8}
+
+
+def test_stored_counters_add_up_on_sqlite_too(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    Base.metadata.create_all(engine, tables=[StoredCounter.__table__])  # type: ignore[list-item]
+    with Session(engine) as session:
+        samples = counters.run_samples("Success", {"tasks": {"both": {"errors": 2}}}, 4)
+        counters.add(session, samples)
+        counters.add(session, samples)
+        session.commit()
+        assert sorted(counters.read_all(session)) == [
+            ("ews_requests", "", 8),
+            ("items", "direction=both,entity=tasks,outcome=errors", 4),
+            ("runs", "status=Success", 2),
+        ]
+    engine.dispose()

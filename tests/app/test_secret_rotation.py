@@ -30,7 +30,7 @@ def _add_user(logon: str, password: str) -> None:
         [
             "users", "add", "--logon", logon, "--mailbox", f"{logon}@example.com",
             "--ews-url", "http://127.0.0.1:9/EWS/Exchange.asmx",
-            "--username", f"{logon}@example.com", "--password", password,
+            "--username", f"{logon}@example.com", "--password", password, "--no-check",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

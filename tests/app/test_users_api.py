@@ -20,6 +20,7 @@ NEW_USER = {
         "password": "correct horse battery staple",
         "impersonation": True,
     },
+    "check_connection": False,
 }
 
 

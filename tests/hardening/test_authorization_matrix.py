@@ -116,6 +116,7 @@ NEW_SYNC_USER = {
     "mailbox": "carol@example.com",
     "ews_url": "https://mail.example.com/EWS/Exchange.asmx",
     "auth": {"type": "basic", "username": "carol@example.com", "password": "pw-carol"},
+    "check_connection": False,
 }
 NEW_CONNECTION = {
     "name": "contoso",
@@ -258,6 +259,7 @@ MATRIX = [
         202,
         lambda w: {"files": {"file": ("contacts.csv", CONTACTS_CSV, "text/csv")}},
     ),
+    Row("GET", f"{V1}/imports", ADMIN, 200),
     Row("GET", f"{V1}/imports/{{import_id}}", ADMIN, 200),
     Row("GET", f"{V1}/imports/{{import_id}}/report.csv", ADMIN, 200),
     Row("POST", f"{V1}/filings", OWNER, 200, lambda w: _filing_form(w, with_targets=True)),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.kit.sync_terms import RunStatus
 from app.models.sync import SyncRun
+from app.ops import counters as stored_counters
 from app.runs.service import record_queued_run
 
 ABANDONED_MESSAGE = "its worker stopped before the run finished"
@@ -48,11 +49,15 @@ def finish_run(
     *,
     deletions_held: bool = False,
 ) -> None:
+    """Closes the run, and adds it to the stored totals in the same transaction."""
     run.status = status
     run.counts = counts
     run.message = message
     run.deletions_held = deletions_held
     run.finished_at = utc_now()
+    db = object_session(run)
+    assert db is not None, "a run is finished within the session that loaded it"
+    stored_counters.add(db, stored_counters.run_samples(status, counts, run.ews_requests or 0))
 
 
 def close_skipped_run(run_id: int, reason: str) -> RunStatus | None:

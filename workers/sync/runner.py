@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,23 +12,29 @@ from sqlalchemy.orm import Session
 from app.db import get_database, unit_of_work
 from app.kit.clock import crm_now
 from app.kit.sync_terms import EntryLevel, ErrorClass, RunStatus
-from app.models.sync import RunEntry, SyncRun
+from app.models.sync import RunEntry, SyncRun, entry_state
 from app.sync_control import service as sync_control
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.connection import MailboxConnection
 from app.users.service import connection_for
-from workers.connectors.ews.connection import classify, open_account
+from workers.connectors.ews.connection import (
+    classify,
+    is_authentication_failure,
+    is_expected,
+    open_account,
+)
+from workers.connectors.ews.transport import counting_requests
 from workers.connectors.graph.mailbox import GraphMailbox
 from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync.checkpoints import FolderCheckpoint, skipped_items
 from workers.sync.core.journal import ActionKind, Journal
 from workers.sync.core.sync_pass import sync_pass
 from workers.sync.links import DatabaseLinkStore
+from workers.sync.progress import ProgressListener, RunProgress
 from workers.sync.recording import finish_run, start_run
+from workers.sync.run_log import log_run
 from workers.sync.wiring import EntitySource, sources_for
-
-logger = logging.getLogger("crmsync.sync")
 
 _LEVELS = [EntryLevel.DEBUG, EntryLevel.INFO, EntryLevel.WARNING, EntryLevel.ERROR]
 
@@ -42,6 +48,12 @@ class RunRequest:
     user_id: int
     run_id: int | None = None
     trigger: str = "manual"
+    # Hears every change of the run's progress (the CLI's progress bar).
+    on_progress: ProgressListener | None = field(default=None, compare=False)
+
+
+# Runs an administrator asked for explicitly go ahead even for a suspended or disabled user.
+EXPLICIT_TRIGGERS = {"forced", "cli"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class RunOutcome:
     message: str | None
     counts: dict[str, Any]
     deletions_held: bool
+    trigger: str = "manual"
+    ews_requests: int = 0
 
     @property
     def retry_may_help(self) -> bool:
@@ -70,6 +84,8 @@ class RunOutcome:
             message=run.message,
             counts=dict(run.counts),
             deletions_held=run.deletions_held,
+            trigger=run.trigger,
+            ews_requests=run.ews_requests or 0,
         )
 
 
@@ -121,6 +137,7 @@ def sync_entity(
     source: EntitySource,
     account: Any,
     run_id: int | None,
+    progress: RunProgress,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> EntityOutcome:
     """Synchronizes one entity, pass after pass until nothing more is written to Exchange."""
@@ -136,6 +153,7 @@ def sync_entity(
             crm_clock=crm_now,
             skipped=skipped_items(db, source.user_id, source.entity),
             should_stop=should_stop,
+            progress=progress.of(source.entity),
         )
         outcome.status = result.status
         guard = result.plan.guard
@@ -144,6 +162,7 @@ def sync_entity(
             outcome.message = guard.reason
         if result.status is not RunStatus.SUCCESS or not result.wrote_mailbox:
             break
+    progress.done(source.entity)
     return outcome
 
 
@@ -162,33 +181,49 @@ def _entries(outcome: EntityOutcome, run: SyncRun, threshold: EntryLevel) -> Ite
             crm_id=entry.crm_id,
             remote_id=entry.remote_id,
             message=entry.message,
+            state=entry_state(level),
         )
 
 
 def run_user_sync(request: RunRequest) -> RunOutcome:
-    """Runs one synchronization of the user to the end and records it."""
+    """Runs one synchronization of the user to the end, records it, and logs one line."""
+    started = time.monotonic()
     with unit_of_work() as db:
         user = users_repository.get_sync_user(db, request.user_id)
         if user is None:
             raise UnknownSyncUser(f"no sync user {request.user_id}")
+        crm_user = users_repository.get_crm_user(db, request.user_id)
+        logon = crm_user.user_logon if crm_user else None
         run = start_run(db, request.user_id, request.run_id, request.trigger)
         run_id = run.id
         settings = effective_settings(db, request.user_id)
         connection = connection_for(user)
+        stopped = _stopped_reason(user.suspended, user.enabled, user.suspended_reason)
+        # The run row's trigger: a job carries only its run's id.
+        explicit = run.trigger in EXPLICIT_TRIGGERS
     report = RunReport()
     failure: str | None = None
     failure_kind: ErrorClass | None = None
-    try:
-        account = open_mailbox(connection)
-        with get_database().session_factory() as db:
-            for source in sources_for(request.user_id, settings, db):
-                if isinstance(account, GraphMailbox) and source.entity not in account.entities:
-                    report.outcomes.append(_not_over_graph(source.entity))
-                    continue
-                report.outcomes.append(sync_entity(db, source, account, run_id))
-    except Exception as exc:
-        failure_kind, failure = classify(exc)
-        logger.warning("sync of user %s failed: %s", request.user_id, failure, exc_info=True)
+    error: Exception | None = None
+    progress = RunProgress(run_id, [], request.on_progress)
+    with counting_requests() as ews_requests:
+        if stopped is not None and not explicit:
+            failure = stopped
+        else:
+            try:
+                account = open_mailbox(connection)
+                with get_database().session_factory() as db:
+                    for source in sources_for(request.user_id, settings, db):
+                        if (
+                            isinstance(account, GraphMailbox)
+                            and source.entity not in account.entities
+                        ):
+                            report.outcomes.append(_not_over_graph(source.entity))
+                            continue
+                        report.outcomes.append(sync_entity(db, source, account, run_id, progress))
+            except Exception as exc:  # noqa: BLE001 - classified, recorded and logged below
+                error = exc
+                failure_kind, failure = classify(exc)
     with unit_of_work() as db:
         finished = db.get(SyncRun, run_id)
         assert finished is not None
@@ -197,23 +232,54 @@ def run_user_sync(request: RunRequest) -> RunOutcome:
         if failure is not None:
             db.add(
                 RunEntry(
-                    run_id=run_id, user_id=request.user_id, level=EntryLevel.ERROR, message=failure
+                    run_id=run_id,
+                    user_id=request.user_id,
+                    level=EntryLevel.ERROR,
+                    message=failure,
+                    state=entry_state(EntryLevel.ERROR),
                 )
             )
+        finished.ews_requests = ews_requests.value
+        if error is None and failure is not None:
+            status = RunStatus.INTERRUPTED  # not synchronized: the user's sync is stopped
+        else:
+            status = RunStatus.FAILED if failure else report.status()
         finish_run(
             finished,
-            RunStatus.FAILED if failure else report.status(),
+            status,
             counts=report.counts(),
             message=failure or report.message(),
             deletions_held=any(o.deletions_held for o in report.outcomes),
         )
         finished.failure_kind = failure_kind.value if failure_kind else None
-        if failure_kind is ErrorClass.PERMANENT and failure is not None:
-            sync_control.record_permanent_failure(db, request.user_id, failure)
+        finished.progress = progress.snapshot()
+        if failure_kind is ErrorClass.PERMANENT and failure is not None and error is not None:
+            sync_control.record_permanent_failure(
+                db,
+                request.user_id,
+                failure,
+                authentication=is_authentication_failure(error),
+            )
         elif failure is None:
             sync_control.record_success(db, request.user_id)
         _observe(finished, report)
-        return RunOutcome.of(finished)
+        ended = RunOutcome.of(finished)
+    log_run(
+        ended,
+        logon=logon,
+        duration_seconds=time.monotonic() - started,
+        error=error,
+        expected=error is None or is_expected(error),
+    )
+    return ended
+
+
+def _stopped_reason(suspended: bool, enabled: bool, reason: str | None) -> str | None:
+    if suspended:
+        return f"not synchronized: the user's sync is suspended ({reason})"
+    if not enabled:
+        return "not synchronized: the user's sync is disabled"
+    return None
 
 
 def open_mailbox(connection: MailboxConnection) -> Any:

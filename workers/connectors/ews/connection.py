@@ -164,6 +164,25 @@ def open_account(connection: MailboxConnection, *, patient: bool = True) -> Acco
 
 def classify(exc: BaseException) -> tuple[ErrorClass, str]:
     """Whether retrying later can help, and a sentence an administrator understands."""
+    known = _known_failure(exc)
+    return known if known is not None else (ErrorClass.PERMANENT, f"{type(exc).__name__}: {exc}")
+
+
+def is_expected(exc: BaseException) -> bool:
+    """A condition of the mailbox, the credentials or the network, not a fault of crmsync.
+
+    Such failures are logged as one line with their reason; only unexpected ones carry a
+    traceback above DEBUG.
+    """
+    return _known_failure(exc) is not None
+
+
+def is_authentication_failure(exc: BaseException) -> bool:
+    """Exchange or the token issuer refused the credentials: an administrator must act."""
+    return isinstance(exc, UnauthorizedError | TokenRefused)
+
+
+def _known_failure(exc: BaseException) -> tuple[ErrorClass, str] | None:
     if isinstance(exc, UnauthorizedError):
         return ErrorClass.PERMANENT, "Exchange refused the credentials (HTTP 401)"
     if isinstance(exc, TokenRefused):
@@ -193,7 +212,7 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str]:
         return ErrorClass.TRANSIENT, "the stored Exchange sync state is no longer valid"
     if isinstance(exc, TransportError):
         return ErrorClass.TRANSIENT, f"EWS transport error: {exc}"
-    return ErrorClass.PERMANENT, f"{type(exc).__name__}: {exc}"
+    return None
 
 
 class ExchangeProbe:

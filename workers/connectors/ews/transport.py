@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +19,26 @@ from requests.adapters import HTTPAdapter
 from app.kit.tls import trusted_ca_file
 from workers.connectors.ews.politeness import ews_slot
 from workers.metrics import EWS_ERRORS, EWS_LATENCY, EWS_REQUESTS
+
+
+@dataclass
+class RequestCount:
+    value: int = 0
+
+
+_requests_of_this_run: ContextVar[RequestCount | None] = ContextVar("ews_requests", default=None)
+
+
+@contextmanager
+def counting_requests() -> Iterator[RequestCount]:
+    """Counts the EWS requests this thread sends inside the block (one run's requests)."""
+    count = RequestCount()
+    token = _requests_of_this_run.set(count)
+    try:
+        yield count
+    finally:
+        _requests_of_this_run.reset(token)
+
 
 _OPERATION = re.compile(rb"<s:Body>\s*<m:(\w+)")
 
@@ -64,6 +88,9 @@ class PoliteAdapter(TrustingAdapter):
                 raise
             finally:
                 EWS_REQUESTS.labels(operation).inc()
+                run_count = _requests_of_this_run.get()
+                if run_count is not None:
+                    run_count.value += 1
                 EWS_LATENCY.labels(operation).observe(time.perf_counter() - started)
         if response.status_code >= 400:
             EWS_ERRORS.labels(operation, f"http_{response.status_code}").inc()

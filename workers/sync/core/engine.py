@@ -145,6 +145,7 @@ class _Executor:
         links: LinkStore,
         batch_size: int,
         should_stop: Callable[[], bool],
+        on_applied: Callable[[int], None],
     ) -> None:
         self.plan = plan
         self.crm = crm
@@ -152,6 +153,7 @@ class _Executor:
         self.links = links
         self.batch_size = batch_size
         self.should_stop = should_stop
+        self.on_applied = on_applied
         self.journal = Journal()
 
     def run(self) -> ExecutionResult:
@@ -167,6 +169,7 @@ class _Executor:
                 self.journal.count(Direction.BOTH, Outcome.ERRORS)
                 self.journal.log(EntryLevel.ERROR, ActionKind.LINK, f"run failed: {error!r}")
                 return self._result(RunStatus.FAILED)
+            self.on_applied(len(batch))
         for action in self.plan.actions:
             if isinstance(action, Skip):
                 self._log_skip(action)
@@ -456,10 +459,12 @@ def execute_plan(
     *,
     batch_size: int = BATCH_SIZE,
     should_stop: Callable[[], bool] = lambda: False,
+    on_applied: Callable[[int], None] = lambda _count: None,
 ) -> ExecutionResult:
     """Apply `plan`; one item's failure is logged and the others go on.
 
     `should_stop` is asked between batches (e.g. a revoked job); stopping yields INTERRUPTED
-    with every finished batch committed.
+    with every finished batch committed. `on_applied` hears how many actions each committed
+    batch carried (the run's progress).
     """
-    return _Executor(plan, crm, remote, links, batch_size, should_stop).run()
+    return _Executor(plan, crm, remote, links, batch_size, should_stop, on_applied).run()

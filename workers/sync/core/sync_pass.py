@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.kit.sync_terms import EntryLevel, RunStatus
-from workers.sync.core.actions import Plan
+from workers.sync.core.actions import Plan, Skip
 from workers.sync.core.engine import BATCH_SIZE, ExecutionResult, execute_plan
 from workers.sync.core.journal import ActionKind, Journal
 from workers.sync.core.planner import items_to_fetch, plan_sync
@@ -34,6 +34,27 @@ class EntityRules(Protocol):
 
     def left_alone(self, item: RemoteItem, first_sync: bool) -> str | None:
         """Why an unlinked Outlook item stays out of this run (a window, privacy), if it does."""
+
+
+class PassProgress(Protocol):
+    """Hears how far a pass has got, for the run's progress report."""
+
+    def listing(self) -> None: ...
+
+    def planned(self, *, listed: int, planned: int) -> None: ...
+
+    def applied(self, count: int) -> None: ...
+
+
+class _Unheard:
+    def listing(self) -> None:
+        pass
+
+    def planned(self, *, listed: int, planned: int) -> None:
+        pass
+
+    def applied(self, count: int) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -73,8 +94,11 @@ def sync_pass(
     skipped: SkippedItems = SkippedItems(),
     should_stop: Callable[[], bool] = lambda: False,
     batch_size: int = BATCH_SIZE,
+    progress: PassProgress | None = None,
 ) -> PassResult:
     """Plans and applies one pass; the checkpoint advances only after a clean one."""
+    progress = progress or _Unheard()
+    progress.listing()
     point = checkpoint.load()
     link_states = links.states()
     bases = {link.remote_id: link.base for link in link_states}
@@ -106,7 +130,19 @@ def sync_pass(
         crm_complete=crm_listing.complete,
         remote_complete=remote_listing.complete,
     )
-    result = execute_plan(plan, crm, mailbox, links, batch_size=batch_size, should_stop=should_stop)
+    progress.planned(
+        listed=len(crm_changes) + len(remote_changes),
+        planned=sum(1 for action in plan.actions if not isinstance(action, Skip)),
+    )
+    result = execute_plan(
+        plan,
+        crm,
+        mailbox,
+        links,
+        batch_size=batch_size,
+        should_stop=should_stop,
+        on_applied=progress.applied,
+    )
     journal.absorb(result.journal)
     if result.status is RunStatus.FAILED:
         links.discard()
