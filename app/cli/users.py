@@ -141,9 +141,9 @@ def users_add(
         with unit_of_work() as db:
             if body.check_connection:
                 # The composition root may reach into the workers for the Exchange connector.
-                from workers.connectors.ews.connection import ExchangeProbe
+                from workers.connectors.dispatch import ConnectorProbe
 
-                service.check_new_connection(db, body, ExchangeProbe())
+                service.check_new_connection(db, body, ConnectorProbe())
             created = service.create_sync_user(db, body)
     except AppError as exc:
         detail = exc.detail.replace("(check_connection: false", "(--no-check")

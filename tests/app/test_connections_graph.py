@@ -52,7 +52,7 @@ def test_add_a_graph_connection_with_defaults(cli_db: Session, tmp_path: Path) -
     joined = runner.invoke(
         cli,
         ["users", "add", "--logon", "ann", "--mailbox", "ann@contoso.com", "--connection",
-         "m365", "--first", "Ann", "--last", "Doe"],
+         "m365", "--first", "Ann", "--last", "Doe", "--no-check"],
     )  # fmt: skip
     assert joined.exit_code == 0, joined.output
     user = cli_db.scalars(select(SyncUser)).one()
@@ -117,7 +117,7 @@ def test_switch_moves_users_and_forgets_their_mailbox_state(
         runner.invoke(
             cli,
             ["users", "add", "--logon", logon, "--mailbox", f"{logon}@contoso.com",
-             "--connection", "onprem", "--first", logon.title(), "--last", "Doe"],
+             "--connection", "onprem", "--first", logon.title(), "--last", "Doe", "--no-check"],
         )  # fmt: skip
     ann = cli_db.scalars(select(SyncUser).where(SyncUser.mailbox == "ann@contoso.com")).one()
     cli_db.add(FolderState(user_id=ann.user_id, entity="contacts", sync_state="ews-state"))
