@@ -22,6 +22,13 @@ app.conf.beat_schedule = {
         "schedule": TICK_SECONDS,
         "options": {"expires": TICK_SECONDS - 5},
     },
+    # Closes runs whose worker died (their user's lock expired) and queues them again, well
+    # before the broker would redeliver the dead worker's job (its visibility timeout).
+    "recover-dead-runs": {
+        "task": "sync.recover_dead_runs",
+        "schedule": TICK_SECONDS,
+        "options": {"expires": TICK_SECONDS - 5},
+    },
     # Deletes runs and log entries past each user's retention setting.
     "purge-logs": {
         "task": "maintenance.purge_logs",

@@ -16,6 +16,7 @@ from pathlib import Path
 import redis
 
 from app.config import get_settings
+from app.kit.user_locks import lock_file, redis_lock_name
 
 
 @contextmanager
@@ -25,15 +26,13 @@ def user_lock(user_id: int) -> Iterator[bool]:
     redis_url = settings.effective_redis_url
     if redis_url:
         client = redis.Redis.from_url(redis_url)
-        # Per queue: deployments sharing one Redis (e.g. staging beside production) have their
-        # own users under the same ids.
-        name = f"crmsync:{settings.queue_name}:lock:user:{user_id}"
+        name = redis_lock_name(settings, user_id)
         with _redis_lock(client, name, settings.user_lock_seconds) as held:
             yield held
     else:
-        lock_dir = settings.data_dir / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        with _file_lock(lock_dir / f"user-{user_id}.lock") as held:
+        path = lock_file(settings, user_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(path) as held:
             yield held
 
 

@@ -72,3 +72,7 @@ def active_run(db: Session, user_id: int) -> SyncRun | None:
 
 def delete_queued_run(db: Session, run_id: int) -> None:
     db.execute(delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED))
+
+
+def running_runs(db: Session) -> list[SyncRun]:
+    return list(db.scalars(select(SyncRun).where(SyncRun.status == RunStatus.RUNNING)))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.db import on_commit
-from app.kit import jobs
+from app.kit import jobs, user_locks
 from app.kit.clock import utc_now
 from app.kit.errors import NotFound
 from app.kit.pagination import Page, PageRequest, make_page
@@ -18,6 +18,9 @@ from app.runs import repository
 from app.runs.schemas import EntryRead, RunRead
 
 SYNC_USER_TASK = "sync.user"
+# The trigger of a run queued in place of one whose worker died.
+RECOVERY_TRIGGER = "recovery"
+ABANDONED_MESSAGE = "its worker stopped before the run finished"
 
 _LEVEL_ORDER = [EntryLevel.DEBUG, EntryLevel.INFO, EntryLevel.WARNING, EntryLevel.ERROR]
 
@@ -60,15 +63,13 @@ def record_queued_run(db: Session, user_id: int, trigger: str) -> tuple[SyncRun,
     """The user's run already queued or in progress, or a new queued one (True), whose job
     the caller sends: the API through the broker, a retry through Celery's own retry."""
     existing = repository.active_run(db, user_id)
-    if existing is not None and not _expired_in_queue(existing):
+    if existing is not None and not _close_if_abandoned(db, existing):
         return existing, False
-    if existing is not None:
-        existing.status = RunStatus.INTERRUPTED
-        existing.finished_at = utc_now()
-        existing.message = "expired before a worker took it"
     run = SyncRun(user_id=user_id, status=RunStatus.QUEUED, trigger=trigger, counts={})
     db.add(run)
     db.flush()
+    if existing is not None:
+        _note_replacement(existing, run)
     return run, True
 
 
@@ -85,10 +86,62 @@ def _enqueue_or_withdraw(db: Session, user_id: int, run_id: int) -> None:
         raise
 
 
-def _expired_in_queue(run: SyncRun) -> bool:
-    # Its job carried this expiry: no worker will ever take it now.
-    age = utc_now() - run.queued_at
-    return run.status == RunStatus.QUEUED and age > timedelta(seconds=jobs.DEFAULT_EXPIRY_SECONDS)
+def _close_if_abandoned(db: Session, run: SyncRun) -> bool:
+    """Closes an active run no worker will carry out as Interrupted; True when it did."""
+    if run.status == RunStatus.QUEUED:
+        # Its job carried this expiry: no worker will ever take it now.
+        if utc_now() - run.queued_at <= timedelta(seconds=jobs.DEFAULT_EXPIRY_SECONDS):
+            return False
+        _interrupt(run, "expired before a worker took it")
+        return True
+    return _close_if_dead(db, run)
+
+
+def _close_if_dead(db: Session, run: SyncRun) -> bool:
+    """Closes a Running run whose user's lock nobody holds: its worker died (see
+    app.kit.user_locks). Locking the row first means a live worker cannot finish the run
+    between the two reads: it writes its final status while still holding the user's lock."""
+    db.refresh(run, with_for_update=True)
+    if run.status != RunStatus.RUNNING or user_locks.is_held(run.user_id):
+        return False
+    _interrupt(run, ABANDONED_MESSAGE)
+    return True
+
+
+def _interrupt(run: SyncRun, message: str) -> None:
+    run.status = RunStatus.INTERRUPTED
+    run.finished_at = utc_now()
+    run.message = message
+
+
+def recover_if_dead(db: Session, run: SyncRun) -> SyncRun | None:
+    """A Running run whose worker died is closed as Interrupted and a new run queued in its
+    place, which is returned (None when the run is alive or over)."""
+    if not _close_if_dead(db, run):
+        return None
+    replacement = queue_run(db, run.user_id, trigger=RECOVERY_TRIGGER)
+    _note_replacement(run, replacement)
+    return replacement
+
+
+def _note_replacement(closed: SyncRun, replacement: SyncRun) -> None:
+    closed.message = f"{closed.message}; run {replacement.id} replaces it"
+
+
+def recover_dead_runs(db: Session) -> int:
+    """The scheduler's sweep: every dead Running run recovered; returns how many."""
+    return sum(recover_if_dead(db, run) is not None for run in repository.running_runs(db))
+
+
+def read_while_waiting(db: Session, run_id: int) -> RunRead:
+    """A run as a waiting caller sees it: one whose worker died ends the wait as Interrupted
+    (and is replaced) rather than holding it until the wait's limit."""
+    run = repository.get_run(db, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    if run.status == RunStatus.RUNNING:
+        recover_if_dead(db, run)
+    return to_read(run)
 
 
 def get_visible_run(db: Session, principal: Principal, run_id: int) -> SyncRun:

@@ -15,7 +15,6 @@ from app.kit.caller_slots import CallerSlots
 from app.kit.pagination import Page, PageRequest, page_request
 from app.kit.sync_terms import RunStatus
 from app.kit.validation import UserRef
-from app.runs import repository as runs_repository
 from app.runs import service as runs_service
 from app.runs.schemas import RunQueued, RunRead
 from app.users import service
@@ -156,10 +155,9 @@ def _queue_sync(
 
 
 def _read_run(database: Database, run_id: int) -> RunRead:
+    # A run whose worker died ends the wait as Interrupted (and is replaced), not at the limit.
     with unit_of_work(database) as db:
-        run = runs_repository.get_run(db, run_id)
-        assert run is not None
-        return runs_service.to_read(run)
+        return runs_service.read_while_waiting(db, run_id)
 
 
 async def _wait_for(request: Request, run_id: int) -> RunRead:

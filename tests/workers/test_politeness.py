@@ -58,13 +58,25 @@ def test_local_caps_without_redis(caps: None, monkeypatch: pytest.MonkeyPatch) -
     assert _peak_concurrency(8, mailbox=None) == 3
 
 
-def test_a_dead_holder_does_not_keep_its_slot(caps: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_holder_keeps_its_slot_no_longer_than_the_ews_timeout_and_a_margin(
+    caps: None,
+) -> None:
     politeness._semaphore.cache_clear()
     semaphore = politeness._semaphore()
     assert isinstance(semaphore, politeness._RedisSemaphore)
+    timeout = get_settings().ews_timeout_seconds
+    assert politeness.slot_ttl_seconds() == timeout + politeness.SLOT_TTL_MARGIN_SECONDS
+    assert politeness.slot_ttl_seconds() <= 120  # at the default EWS timeout, 90 s (was 300 s)
     key = "crmsync:ews:mailbox:dead@example.com"
     semaphore.client.delete(key)
-    semaphore.client.zadd(key, {"dead-worker": time.time() - politeness.SLOT_TTL_SECONDS - 1})
+    # A slot as old as the longest request can be is still someone's.
+    semaphore.client.zadd(key, {"dead-worker": time.time() - timeout})
+    assert not semaphore.try_acquire(key, 1, "newcomer")
+    # Past the timeout and the margin, its holder is dead.
+    dead_since = time.time() - politeness.slot_ttl_seconds() - 1
+    semaphore.client.zadd(key, {"dead-worker": dead_since})
+    assert semaphore.try_acquire(key, 1, "newcomer")
+    semaphore.client.delete(key)
     with politeness.ews_slot("mail.example.com", "dead@example.com"):
         pass
 

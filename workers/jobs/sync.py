@@ -10,6 +10,7 @@ from app.db import unit_of_work
 from app.kit.clock import utc_now
 from app.kit.jobs import DEFAULT_EXPIRY_SECONDS
 from app.kit.sync_terms import RunStatus
+from app.runs import service as runs_service
 from app.sync_control.service import purge_old_logs
 from workers.celery_app import app
 from workers.locks import user_lock
@@ -76,6 +77,16 @@ def _leave_to_lock_holder(user_id: int, run_id: int | None, trigger: str) -> Non
 @app.task(name="sync.due_users", expires=55)
 def sync_due_users() -> int:
     return queue_due_users(utc_now())
+
+
+@app.task(name="sync.recover_dead_runs", expires=55)
+def recover_dead_runs() -> int:
+    """Runs left Running by a dead worker are closed as Interrupted and queued again."""
+    with unit_of_work() as db:
+        recovered = runs_service.recover_dead_runs(db)
+    if recovered:
+        logger.warning("recovered %s run(s) whose worker had died", recovered)
+    return recovered
 
 
 @app.task(name="maintenance.purge_logs", expires=3600)

@@ -12,9 +12,7 @@ from app.kit.clock import utc_now
 from app.kit.sync_terms import RunStatus
 from app.models.sync import SyncRun
 from app.ops import counters as stored_counters
-from app.runs.service import record_queued_run
-
-ABANDONED_MESSAGE = "its worker stopped before the run finished"
+from app.runs.service import ABANDONED_MESSAGE, record_queued_run
 
 
 def start_run(db: Session, user_id: int, run_id: int | None, trigger: str) -> SyncRun:

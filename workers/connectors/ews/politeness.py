@@ -18,8 +18,10 @@ import redis
 
 from app.config import get_settings
 
-# A slot older than this is taken to belong to a dead worker. EWS calls time out well before.
-SLOT_TTL_SECONDS = 300
+# A slot is held for one EWS request, which ends by CRMSYNC_EWS_TIMEOUT_SECONDS (throttling
+# included); one older than that plus this margin (clock skew between workers, the release's
+# round trip) belongs to a dead worker and is dropped, freeing its place.
+SLOT_TTL_MARGIN_SECONDS = 30
 _WAIT_STEP_SECONDS = 0.05
 
 # KEYS[1]: the semaphore; ARGV: now, ttl, limit, token. Drops expired slots, then takes one.
@@ -44,12 +46,15 @@ class _RedisSemaphore:
         self.acquire_script = client.register_script(_ACQUIRE)
 
     def try_acquire(self, key: str, limit: int, token: str) -> bool:
-        return bool(
-            self.acquire_script(keys=[key], args=[time.time(), SLOT_TTL_SECONDS, limit, token])
-        )
+        ttl = slot_ttl_seconds()
+        return bool(self.acquire_script(keys=[key], args=[time.time(), ttl, limit, token]))
 
     def release(self, key: str, token: str) -> None:
         self.client.zrem(key, token)
+
+
+def slot_ttl_seconds() -> int:
+    return get_settings().ews_timeout_seconds + SLOT_TTL_MARGIN_SECONDS
 
 
 class _LocalSemaphore:
