@@ -28,14 +28,15 @@ def _store(request: Request) -> ContentStore:
 def list_documents(
     request: Request,
     db: DbSession,
-    _principal: CurrentPrincipal,
+    principal: CurrentPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
     shared: Annotated[bool, Query(description="the shared documents (libr_global)")] = False,
     entity: Annotated[RecordEntity | None, Query(description="a record's documents")] = None,
     id: Annotated[DbId | None, Query(description="the record's id")] = None,
 ) -> Page[DocumentRead]:
-    """CRM library documents: the shared ones, or those filed to a record."""
-    return service.list_documents(db, shared, service.record_ref(entity, id), page)
+    """CRM library documents: the shared ones, or those filed to a record, as far as the
+    caller may see them (see GET /documents/{id}/content)."""
+    return service.list_documents(db, principal, shared, service.record_ref(entity, id), page)
 
 
 @router.post(
@@ -87,11 +88,13 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
     },
 )
 def document_content(
-    document_id: DbId, request: Request, db: DbSession, _principal: CurrentPrincipal
+    document_id: DbId, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> FileResponse:
     """The document's file, served with the media type of its name (text/plain for .txt,
-    application/pdf for .pdf …; application/octet-stream when unknown)."""
-    row, path = service.content_path(db, document_id, _store(request))
+    application/pdf for .pdf …; application/octet-stream when unknown). For a caller who may
+    see it, 404 otherwise as if it did not exist: every user sees the shared documents and
+    their own (uploaded, linked to their communication, filed to their record); admins all."""
+    row, path = service.content_path(db, principal, document_id, _store(request))
     filename = row.libr_filename or f"document-{document_id}"
     return FileResponse(path, media_type=service.content_type(filename), filename=filename)
 

@@ -1,9 +1,9 @@
 """CRM documents: the library's shared documents and a record's, uploads, and drafts in the
 user's mailbox with chosen documents attached.
 
-Documents are visible to every user: any live record may be seen (Sage's territory security is
-out of scope, as for filing). Contents come from the content store; a library row written by
-another CRM client without `libr_sha256` has no content here.
+A user sees the shared documents and their own (see repository.visible_to); another's is
+"not found" to them, as if it did not exist. Contents come from the content store; a library
+row written by another CRM client without `libr_sha256` has no content here.
 """
 
 from __future__ import annotations
@@ -84,12 +84,16 @@ def to_read(row: Library) -> DocumentRead:
     )
 
 
+def _reader(principal: Principal) -> int | None:
+    return None if principal.is_admin else principal.user_id
+
+
 def list_documents(
-    db: Session, shared: bool, record: RecordRef | None, page: PageRequest
+    db: Session, principal: Principal, shared: bool, record: RecordRef | None, page: PageRequest
 ) -> Page[DocumentRead]:
     if record is not None:
         rows = repository.list_for_record(
-            db, record.entity, record.id, page.after_id, page.limit + 1
+            db, record.entity, record.id, _reader(principal), page.after_id, page.limit + 1
         )
     elif shared:
         rows = repository.list_shared(db, page.after_id, page.limit + 1)
@@ -138,8 +142,10 @@ def upload(
     return to_read(row)
 
 
-def content_path(db: Session, document_id: int, store: ContentStore) -> tuple[Library, Path]:
-    row = repository.live_documents(db, [document_id]).get(document_id)
+def content_path(
+    db: Session, principal: Principal, document_id: int, store: ContentStore
+) -> tuple[Library, Path]:
+    row = repository.live_documents(db, [document_id], _reader(principal)).get(document_id)
     if row is None:
         raise NotFound(f"no document {document_id}")
     if not row.libr_sha256 or not store.exists(row.libr_sha256):
@@ -148,12 +154,16 @@ def content_path(db: Session, document_id: int, store: ContentStore) -> tuple[Li
 
 
 def _draft_files(
-    db: Session, document_ids: list[int], store: ContentStore, settings: Settings
+    db: Session,
+    principal: Principal,
+    document_ids: list[int],
+    store: ContentStore,
+    settings: Settings,
 ) -> tuple[DraftFile, ...]:
-    rows = repository.live_documents(db, document_ids)
+    rows = repository.live_documents(db, document_ids, _reader(principal))
     missing = [i for i in document_ids if i not in rows]
     if missing:
-        raise InvalidInput(f"body.document_ids: no document {', '.join(map(str, missing))}")
+        raise NotFound(f"body.document_ids: no document {', '.join(map(str, missing))}")
     total = sum(rows[i].libr_filesize or 0 for i in document_ids)
     if total > settings.max_message_bytes:
         raise PayloadTooLarge(
@@ -191,7 +201,7 @@ def create_draft(
         subject=body.subject,
         to=tuple(body.to),
         body=body.body,
-        files=_draft_files(db, body.document_ids, store, settings),
+        files=_draft_files(db, principal, body.document_ids, store, settings),
         reply_to_item_id=body.reply_to_item_id,
         draft_item_id=body.draft_item_id,
     )

@@ -117,7 +117,7 @@ def test_drafts_check_documents_and_need_a_connector(client: TestClient, headers
         headers=headers,
         json={"document_ids": [document["id"], 777777], "subject": "Terms", "to": []},
     )
-    assert response.status_code == 422 and "no document 777777" in response.json()["detail"]
+    assert response.status_code == 404 and "no document 777777" in response.json()["detail"]
     response = client.post(
         "/api/v1/drafts",
         headers=headers,

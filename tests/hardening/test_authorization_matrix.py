@@ -97,9 +97,12 @@ class Row:
     path_values: dict[str, str] = field(default_factory=dict)
     # For routes that are not templates of a URL (mounted directories).
     url: str | None = None
+    # A placeholder filled with another of the world's values, e.g. a private document's id.
+    path_aliases: dict[str, str] = field(default_factory=dict)
 
     def target(self, world: World) -> str:
-        return self.url or self.route.format(**{**world.path_values, **self.path_values})
+        aliased = {name: world.path_values[key] for name, key in self.path_aliases.items()}
+        return self.url or self.route.format(**{**world.path_values, **self.path_values, **aliased})
 
 
 def _filing_form(world: World, *, with_targets: bool) -> dict[str, Any]:
@@ -282,6 +285,14 @@ MATRIX = [
         },
     ),
     Row("GET", f"{V1}/documents/{{document_id}}/content", ANY_TOKEN, 200),
+    # A document that is not shared: its uploader's (and admins') only.
+    Row(
+        "GET",
+        f"{V1}/documents/{{document_id}}/content",
+        OWNER,
+        200,
+        path_aliases={"document_id": "private_document_id"},
+    ),
     Row(
         "POST",
         f"{V1}/drafts",
@@ -359,6 +370,14 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
             headers=owner_headers,
         )
     )
+    private_document = created(
+        client.post(
+            f"{V1}/documents",
+            files={"file": ("offer.txt", b"our best price", "text/plain")},
+            data={"entity": "company", "id": str(company_id)},
+            headers=owner_headers,
+        )
+    )
     exclusion = created(client.post(f"{V1}/exclusions", json=EXCLUSION, headers=admin_headers))
     connection = created(
         client.post(
@@ -381,6 +400,7 @@ def world(hardened_client: TestClient, db: Session, admin_headers: dict[str, str
             "conflict_id": str(conflict.id),
             "session_id": session["session_id"],
             "document_id": str(document["id"]),
+            "private_document_id": str(private_document["id"]),
             "exclusion_id": str(exclusion["id"]),
             "import_id": str(contact_import["import_id"]),
             "entity": SyncEntity.CONTACTS.value,
