@@ -19,14 +19,17 @@ from app.models.crm import (
     Company,
     Email,
     EmailLink,
+    Library,
     Opportunity,
     Person,
     User,
     live,
 )
+from app.models.filing import FiledEmailContent
 from app.models.sync import SyncUser
 
 EMAIL_TYPE = "Email"
+ATTACHMENT_TYPE = "EmailAttachment"
 
 _RECORD_MODELS: dict[RecordEntity, Any] = {
     RecordEntity.PERSON: Person,
@@ -67,17 +70,40 @@ def lock_identity(db: Session, identity: str) -> None:
     )
 
 
-def find_filed_email(db: Session, identity: str) -> Communication | None:
-    return db.scalars(
-        select(Communication)
-        .where(
-            Communication.comm_messageid == identity,
-            Communication.comm_type == EMAIL_TYPE,
-            live(Communication),
+def filed_emails(db: Session, identity: str) -> list[Communication]:
+    """The live email communications filed under this Message-ID, oldest first."""
+    return list(
+        db.scalars(
+            select(Communication)
+            .where(
+                Communication.comm_messageid == identity,
+                Communication.comm_type == EMAIL_TYPE,
+                live(Communication),
+            )
+            .order_by(Communication.comm_communicationid)
         )
-        .order_by(Communication.comm_communicationid)
-        .limit(1)
-    ).first()
+    )
+
+
+def recorded_content(db: Session, communication_ids: list[int]) -> dict[int, FiledEmailContent]:
+    rows = db.scalars(
+        select(FiledEmailContent).where(FiledEmailContent.communication_id.in_(communication_ids))
+    )
+    return {row.communication_id: row for row in rows}
+
+
+def attachment_sha256s(db: Session, communication_id: int) -> list[str]:
+    return [
+        sha
+        for sha in db.scalars(
+            select(Library.libr_sha256).where(
+                Library.libr_communicationid == communication_id,
+                Library.libr_type == ATTACHMENT_TYPE,
+                live(Library),
+            )
+        )
+        if sha
+    ]
 
 
 def links_of(db: Session, communication_id: int) -> list[CommLink]:

@@ -5,7 +5,10 @@ Decisions (see also mime.py):
   Exchange is marked before the commit, so a failure there rolls the CRM side back; a commit that
   fails after marking leaves marks pointing to no communication, which filing again repairs.
 - Identity: `comm_messageid` holds the Message-ID, or `<sha256:…>` of the email's bytes when it
-  has none, so filing the same email again finds it instead of copying it.
+  has none, so filing the same email again finds it instead of copying it. The same email: the
+  same Message-ID *and* the same content (content.py); another content under a known
+  Message-ID is filed as a communication of its own, so a forged Message-ID links nothing of
+  anyone else's.
 - Filing again adds only the missing links. A communication carries one opportunity and one
   case (Sage's model): filing an email to a second opportunity or case is a 409 naming both.
 - Records: any live CRM record may be a target; Sage's territory security is out of scope.
@@ -25,7 +28,9 @@ from app.auth.service import Principal
 from app.config import Settings
 from app.crm_records.schemas import RecordEntity
 from app.crm_records.service import acting_crm_user
+from app.filings import content as filed_content
 from app.filings import repository
+from app.filings.content import ContentHashes
 from app.filings.mailbox import FiledMark, MailboxMessages
 from app.filings.mime import Address, ParsedEmail, UnreadableEmail, read_email
 from app.filings.schemas import FilingFromMailbox, FilingRead, RecordRef
@@ -33,6 +38,7 @@ from app.kit.clock import utc_now
 from app.kit.content_store import ContentStore
 from app.kit.errors import Conflict, InvalidInput, PayloadTooLarge
 from app.models.crm import FLAG_SET, CommLink, Communication, Library
+from app.models.filing import FiledEmailContent
 from app.sync_settings.service import effective_settings
 from app.users import repository as users_repository
 from app.users.connection import MailboxConnection
@@ -196,10 +202,18 @@ class EmailFiler:
     def file(self, email: IncomingEmail, targets: Targets) -> FilingRead:
         identity = email.parsed.identity
         repository.lock_identity(self.db, identity)
-        communication = repository.find_filed_email(self.db, identity)
+        content = filed_content.of_email(email.parsed)
+        communication = self._same_email(identity, content)
         created = communication is None
         if communication is None:
             communication = self._create(email)
+            self.db.add(
+                FiledEmailContent(
+                    communication_id=communication.comm_communicationid,
+                    body_sha256=content.body_sha256,
+                    attachments_sha256=content.attachments_sha256,
+                )
+            )
         linked = self._link(communication, targets)
         return FilingRead(
             source=email.source,
@@ -209,6 +223,27 @@ class EmailFiler:
             created=created,
             linked=linked,
         )
+
+    def _same_email(self, identity: str, content: ContentHashes) -> Communication | None:
+        """The communication this email was filed as before: same Message-ID and same content.
+        A Message-ID alone proves nothing (anyone can copy one into their own email)."""
+        candidates = repository.filed_emails(self.db, identity)
+        recorded = repository.recorded_content(
+            self.db, [c.comm_communicationid for c in candidates]
+        )
+        for candidate in candidates:
+            row = recorded.get(candidate.comm_communicationid)
+            if row is not None:
+                stored = ContentHashes(row.body_sha256, row.attachments_sha256)
+            else:  # filed before content was recorded: read back what was stored
+                stored = filed_content.hashes(
+                    candidate.comm_note,
+                    candidate.comm_email,
+                    repository.attachment_sha256s(self.db, candidate.comm_communicationid),
+                )
+            if stored == content:
+                return candidate
+        return None
 
     def _crm_time(self, email: IncomingEmail) -> datetime:
         sent = email.parsed.sent_at or email.fallback_sent_at or utc_now()
@@ -243,7 +278,7 @@ class EmailFiler:
                 Library(
                     libr_filepath=stored.relative_path,
                     libr_filename=attachment.filename,
-                    libr_type="EmailAttachment",
+                    libr_type=repository.ATTACHMENT_TYPE,
                     libr_status="Final",
                     libr_communicationid=communication.comm_communicationid,
                     libr_filesize=stored.size,

@@ -1,6 +1,6 @@
 """Every ORM model, one module per area; importing this package registers them all."""
 
-from app.models import auth, config, connections, crm, imports, licensing, metrics, sync
+from app.models import auth, config, connections, crm, filing, imports, licensing, metrics, sync
 from app.models.base import Base
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "config",
     "connections",
     "crm",
+    "filing",
     "imports",
     "licensing",
     "metrics",
