@@ -14,6 +14,7 @@ from app.auth import service
 from app.auth.schemas import KeyRead
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.kit.pagination import Page, PageRequest, page_request
+from app.kit.validation import DbId
 from app.models.auth import KeyKind
 
 router = APIRouter(tags=["keys and tokens"])
@@ -28,7 +29,7 @@ def list_keys(
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_key(key_id: int, db: DbSession, principal: AdminPrincipal) -> Response:
+def revoke_key(key_id: DbId, db: DbSession, principal: AdminPrincipal) -> Response:
     """Revoke an admin key: it stops working at once."""
     service.revoke(db, KeyKind.ADMIN, key_id, by=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -39,7 +40,7 @@ def list_tokens(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Annotated[PageRequest, Depends(page_request)],
-    user_id: int | None = None,
+    user_id: DbId | None = None,
 ) -> Page[KeyRead]:
     """The user tokens not revoked (a user token sees its own user's only)."""
     if not principal.is_admin:
@@ -48,7 +49,7 @@ def list_tokens(
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+def revoke_token(token_id: DbId, db: DbSession, principal: CurrentPrincipal) -> Response:
     """Revoke a user token: it stops working at once."""
     service.revoke(db, KeyKind.USER, token_id, by=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
