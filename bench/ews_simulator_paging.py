@@ -6,12 +6,10 @@ import os
 import sys
 import time
 
-from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.report import Report
-from ews_simulator.testing import SimulatorServer
+from ews_simulator.testing import SimulatorServer, client_account
 
 SMTP = "bench@example.com"
 
@@ -22,13 +20,7 @@ def main() -> None:
         started = time.perf_counter()
         sim.seed(SMTP, contacts=10_000, seed=1)
         print(f"seed 10000 contacts: {time.perf_counter() - started:.2f}s")
-        config = Configuration(
-            service_endpoint=sim.ews_url,
-            credentials=Credentials(SMTP, "x"),
-            auth_type="basic",
-            version=Version(build=Build(15, 1, 2507, 6)),
-        )
-        account = Account(SMTP, config=config, autodiscover=False, access_type=DELEGATE)
+        account = client_account(sim.ews_url, SMTP, "x")
         for page_size in (100, 1000):
             qs = account.contacts.all().only("given_name", "surname").order_by("surname")
             qs.page_size = page_size

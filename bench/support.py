@@ -72,15 +72,9 @@ def create_bench_user(ews_url: str, smtp: str = BENCH_MAILBOX, logon: str = "ben
 
 def outlook_account(ews_url: str, smtp: str = BENCH_MAILBOX) -> Any:
     """The mailbox as a user's Outlook sees it, to change items from that side."""
-    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+    from ews_simulator.testing import client_account
 
-    config = Configuration(
-        service_endpoint=ews_url,
-        credentials=Credentials(smtp, "x"),
-        auth_type="basic",
-        version=Version(build=Build(15, 1, 2507, 6)),
-    )
-    return Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+    return client_account(ews_url, smtp, "x")
 
 
 def age_crm_rows(database: Any, minutes: int = AGE_MINUTES) -> None:

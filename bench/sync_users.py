@@ -254,15 +254,9 @@ class Change:
 
 
 def _account(simulator: Simulator, smtp: str) -> Any:
-    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+    from ews_simulator.testing import client_account
 
-    config = Configuration(
-        service_endpoint=simulator.ews_url,
-        credentials=Credentials(smtp, "x"),
-        auth_type="basic",
-        version=Version(build=Build(15, 1, 2507, 6)),
-    )
-    return Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+    return client_account(simulator.ews_url, smtp, "x")
 
 
 def measure_delays(

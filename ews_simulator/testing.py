@@ -118,3 +118,17 @@ class SimulatorServer(BackgroundServer):
 
     def add_observer(self, observer: Observer) -> None:
         self.simulator.observers.append(observer)
+
+
+def client_account(ews_url: str, smtp: str, password: str) -> Any:
+    """An exchangelib Account on a simulated mailbox, as tests, demos and benchmarks reach one
+    outside crmsync (which opens its own through workers/connectors/ews)."""
+    from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+
+    config = Configuration(
+        service_endpoint=ews_url,
+        credentials=Credentials(smtp, password),
+        auth_type="basic",
+        version=Version(build=Build(15, 1, 2507, 6)),
+    )
+    return Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
+from exchangelib import Account
 from lxml import etree
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from app.connections.schemas import ConnectionCreate
 from app.db import Database
 from app.users import service as users_service
 from app.users.schemas import SyncUserCreate
-from ews_simulator.testing import SimulatorServer
+from ews_simulator.testing import SimulatorServer, client_account
 from graph_simulator.store import Mailbox as SimulatedMailbox
 from graph_simulator.testing import GraphSimulatorServer
 from tests.ews_simulator.conftest import SCHEMA_DIR, SchemaRecorder
@@ -68,13 +68,7 @@ def mailbox(database: Database, db: Session, simulator: SimulatorServer) -> Mail
         auth={"type": "basic", "username": smtp, "password": "secret"},
     )
     db.commit()
-    config = Configuration(
-        service_endpoint=simulator.ews_url,
-        credentials=Credentials(smtp, "secret"),
-        auth_type="basic",
-        version=Version(build=Build(15, 1, 2507, 6)),
-    )
-    outlook = Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+    outlook = client_account(simulator.ews_url, smtp, "secret")
     return Mailbox(user_id=user_id, smtp=smtp, outlook=outlook, db=db)
 
 

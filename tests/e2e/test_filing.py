@@ -8,15 +8,10 @@ from typing import Any
 
 import pytest
 from exchangelib import (
-    DELEGATE,
     Account,
-    Build,
-    Configuration,
-    Credentials,
     FileAttachment,
     ItemAttachment,
     Message,
-    Version,
 )
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -27,7 +22,7 @@ from app.db import Database
 from app.filings.mailbox import FILED_CATEGORY
 from app.main import create_app
 from app.models.crm import Case, CommLink, Communication, Library
-from ews_simulator.testing import SimulatorServer
+from ews_simulator.testing import SimulatorServer, client_account
 from tests.e2e.conftest import Mailbox
 from tests.factories import crm_records
 from tests.factories.users import admin_key, user_token
@@ -193,13 +188,7 @@ def test_filed_emails_move_to_the_configured_folder(
 
 
 def other_mailbox(simulator: SimulatorServer, smtp: str) -> Account:
-    config = Configuration(
-        service_endpoint=simulator.ews_url,
-        credentials=Credentials(smtp, "secret"),
-        auth_type="basic",
-        version=Version(build=Build(15, 1, 2507, 6)),
-    )
-    return Account(smtp, config=config, autodiscover=False, access_type=DELEGATE)
+    return client_account(simulator.ews_url, smtp, "secret")
 
 
 def test_an_item_id_from_another_mailbox_is_refused_and_nothing_is_written(

@@ -6,10 +6,9 @@ import threading
 import time
 
 import pytest
-from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Version
 
 from app.config import get_settings
-from ews_simulator.testing import SimulatorServer
+from ews_simulator.testing import SimulatorServer, client_account
 from workers.connectors.ews import politeness
 from workers.connectors.ews.transport import install, operation_of
 from workers.metrics import EWS_REQUESTS
@@ -85,15 +84,7 @@ def test_requests_are_counted_by_operation() -> None:
     install()
     before = EWS_REQUESTS.labels("GetFolder")._value.get()
     with SimulatorServer() as sim:
-        config = Configuration(
-            service_endpoint=sim.ews_url,
-            credentials=Credentials("metered@example.com", "x"),
-            auth_type="basic",
-            version=Version(build=Build(15, 1, 2507, 6)),
-        )
-        account = Account(
-            "metered@example.com", config=config, autodiscover=False, access_type=DELEGATE
-        )
+        account = client_account(sim.ews_url, "metered@example.com", "x")
         account.inbox.refresh()
     assert EWS_REQUESTS.labels("GetFolder")._value.get() > before
 
