@@ -176,7 +176,7 @@ DEFAULT_FOLDERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("todosearch", "SearchFolder", "To-Do Search", "IPF.Task", "searchfolders"),
     ("~reminders", "SearchFolder", "Reminders", "Outlook.Reminder", "searchfolders"),
     ("~quicksteps", "Folder", "Quick Step Settings", "IPF.Configuration", "msgfolderroot"),
-    ("~files", "Folder", "Files", "IPF.Files", "msgfolderroot"),
+    ("~odatasync", "Folder", "ExchangeODataSyncData", None, "root"),
     *(
         (f"~{name}", "Folder", name, None, "root")
         for name in (
