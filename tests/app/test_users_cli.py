@@ -3,6 +3,7 @@ the table of `list`, and disable, enable and remove."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,25 @@ def test_disable_enable_and_remove(cli_db: Session) -> None:
     assert cli_db.get(Person, person_id) is not None
     unknown = runner.invoke(cli, ["users", "disable", "--logon", "kim"])
     assert unknown.exit_code == 2 and "not a CRM user enabled for sync" in unknown.output
+
+
+def test_sync_progress_bars_follow_each_entity() -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from app.cli.sync import ProgressBars
+
+    with Progress(console=Console(file=io.StringIO()), disable=True) as progress:
+        bars = ProgressBars(progress)
+        bars({"contacts": {"phase": "listing", "listed": 0, "planned": 0, "applied": 0}})
+        bars({"contacts": {"phase": "applying", "listed": 120, "planned": 80, "applied": 30}})
+        bars(
+            {
+                "contacts": {"phase": "done", "listed": 120, "planned": 80, "applied": 80},
+                "tasks": {"phase": "done", "listed": 0, "planned": 0, "applied": 0},
+            }
+        )
+        contacts, tasks = progress.tasks
+    assert (contacts.completed, contacts.total) == (80, 80)
+    assert "contacts: done, 120 changes listed" in contacts.description
+    assert tasks.finished  # an entity with nothing to do shows as complete
