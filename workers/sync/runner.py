@@ -210,6 +210,7 @@ def run_user_sync(request: RunRequest) -> RunOutcome:
         if stopped is not None and not explicit:
             failure = stopped
         else:
+            account: Any = None
             try:
                 account = open_mailbox(connection)
                 with get_database().session_factory() as db:
@@ -224,6 +225,9 @@ def run_user_sync(request: RunRequest) -> RunOutcome:
             except Exception as exc:  # noqa: BLE001 - classified, recorded and logged below
                 error = exc
                 failure_kind, failure = classify(exc)
+            finally:
+                if isinstance(account, GraphMailbox):
+                    account.close()  # its HTTP connections; exchangelib pools its own
     with unit_of_work() as db:
         finished = db.get(SyncRun, run_id)
         assert finished is not None
