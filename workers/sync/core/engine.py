@@ -41,7 +41,8 @@ from workers.sync.core.actions import (
     UpdateCrm,
     UpdateOutlook,
 )
-from workers.sync.core.journal import ActionKind, Journal, Outcome
+from workers.sync.core.attempts import PairProgress, attempt, bulk
+from workers.sync.core.journal import APPLIED_FLOW, KIND_COUNTS, ActionKind, Journal, Outcome
 from workers.sync.core.ports import CrmSide, LinkStore, MailboxFolder, RemoteCreated
 from workers.sync.core.records import RemoteItem, is_empty
 
@@ -75,65 +76,8 @@ class ExecutionResult:
         return self.status is RunStatus.SUCCESS and not self.guard_tripped
 
 
-_APPLIED_FLOW = {
-    Applied.CRM: Direction.CRM_TO_OUTLOOK,
-    Applied.OUTLOOK: Direction.OUTLOOK_TO_CRM,
-    Applied.PENDING: Direction.BOTH,
-    Applied.NOTHING: Direction.BOTH,
-}
-
-
-@dataclass
-class _Progress:
-    """One pair's action while its batch is applied: the ids it has now, which writes held."""
-
-    action: Reconcile | Remove | Hold
-    crm_id: str | None
-    remote_id: str | None
-    change_key: str | None
-    crm_written: bool = True
-    remote_written: bool = True
-
-    @classmethod
-    def start(cls, action: Reconcile | Remove | Hold) -> _Progress:
-        if isinstance(action, Reconcile):
-            return cls(action, action.crm_id, action.remote_id, action.change_key)
-        if action.link is not None:
-            return cls(action, action.link.crm_id, action.link.remote_id, action.link.change_key)
-        orphan = (
-            action.remote_write.remote_id
-            if isinstance(action, Remove) and action.remote_write
-            else None
-        )
-        return cls(action, None, orphan, None)
-
-
-_T = TypeVar("_T")
 _R = TypeVar("_R")
 _W = TypeVar("_W")
-
-
-def _attempt(call: Callable[[], _R]) -> _R | Exception:
-    """Run an adapter call; its failure becomes a value, one item's or one batch's error."""
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001 - adapters raise their own, unknown error types
-        return error
-
-
-def _bulk(
-    call: Callable[[Sequence[_T]], Sequence[_R]], items: Sequence[_T]
-) -> list[_R | Exception]:
-    """A bulk call's per-item results; a call that fails as a whole fails every item."""
-    if not items:
-        return []
-    results = _attempt(lambda: list(call(items)))
-    if isinstance(results, Exception):
-        return [results] * len(items)
-    if len(results) != len(items):
-        mismatch = RuntimeError(f"bulk call returned {len(results)} results for {len(items)}")
-        return [mismatch] * len(items)
-    return list(results)
 
 
 class _Executor:
@@ -164,7 +108,7 @@ class _Executor:
         for batch in self._batches():
             if self.should_stop():
                 return self._result(RunStatus.INTERRUPTED)
-            error = _attempt(lambda: self._apply(batch))  # noqa: B023 - called at once
+            error = attempt(lambda: self._apply(batch))  # noqa: B023 - called at once
             if isinstance(error, Exception):
                 self.journal.count(Direction.BOTH, Outcome.ERRORS)
                 self.journal.log(EntryLevel.ERROR, ActionKind.LINK, f"run failed: {error!r}")
@@ -203,7 +147,7 @@ class _Executor:
 
     def _apply(self, batch: Sequence[Reconcile | Remove | Hold]) -> None:
         self._record_conflicts([conflict for action in batch for conflict in action.conflicts])
-        progress = [_Progress.start(action) for action in batch]
+        progress = [PairProgress.start(action) for action in batch]
         self._create_in_outlook(progress)
         self._update_outlook(progress)
         self._delete_in_outlook(progress)
@@ -221,11 +165,11 @@ class _Executor:
         self.links.commit()
         self.journal.conflicts.extend(conflicts)
         for conflict in conflicts:
-            self.journal.count(_APPLIED_FLOW[conflict.applied], Outcome.CONFLICTS)
+            self.journal.count(APPLIED_FLOW[conflict.applied], Outcome.CONFLICTS)
 
     # --- Exchange ------------------------------------------------------------------------
 
-    def _create_in_outlook(self, progress: Sequence[_Progress]) -> None:
+    def _create_in_outlook(self, progress: Sequence[PairProgress]) -> None:
         pending = [
             (item, item.action.remote_write)
             for item in progress
@@ -237,7 +181,7 @@ class _Executor:
         found: Mapping[str, RemoteItem] | Exception = {}
         if not self.plan.remote_listing_complete:
             tags = [write.tag for _, write in pending]
-            found = _attempt(lambda: self.remote.find_by_tags(tags))
+            found = attempt(lambda: self.remote.find_by_tags(tags))
         if isinstance(found, Exception):
             for item, _ in pending:
                 self._fail(item, ActionKind.CREATE_IN_OUTLOOK, found)
@@ -250,16 +194,16 @@ class _Executor:
         adopted = [(item, write, found[write.tag]) for item, write in pending if write.tag in found]
         fresh = [(item, write) for item, write in pending if write.tag not in found]
 
-        def created(item: _Progress, _: CreateInOutlook, result: RemoteCreated) -> str:
+        def created(item: PairProgress, _: CreateInOutlook, result: RemoteCreated) -> str:
             item.remote_id, item.change_key = result.remote_id, result.change_key
             return "created in Outlook"
 
         self._write_outlook(self.remote.create_many, fresh, ActionKind.CREATE_IN_OUTLOOK, created)
         self._adopt(adopted)
 
-    def _adopt(self, adopted: Sequence[tuple[_Progress, CreateInOutlook, RemoteItem]]) -> None:
+    def _adopt(self, adopted: Sequence[tuple[PairProgress, CreateInOutlook, RemoteItem]]) -> None:
         """Take over items an interrupted run created, bringing them to the planned values."""
-        updates: list[tuple[_Progress, UpdateOutlook]] = []
+        updates: list[tuple[PairProgress, UpdateOutlook]] = []
         conflicts: list[ConflictRecord] = []
         for item, write, existing in adopted:
             item.remote_id, item.change_key = existing.remote_id, existing.change_key
@@ -296,13 +240,13 @@ class _Executor:
                 )
         self._record_conflicts(conflicts)
 
-        def updated(item: _Progress, _: UpdateOutlook, change_key: str | None) -> str:
+        def updated(item: PairProgress, _: UpdateOutlook, change_key: str | None) -> str:
             item.change_key = change_key
             return "adopted and updated in Outlook"
 
         self._write_outlook(self.remote.update_many, updates, ActionKind.CREATE_IN_OUTLOOK, updated)
 
-    def _update_outlook(self, progress: Sequence[_Progress]) -> None:
+    def _update_outlook(self, progress: Sequence[PairProgress]) -> None:
         pending = [
             (item, item.action.remote_write)
             for item in progress
@@ -310,13 +254,13 @@ class _Executor:
             and isinstance(item.action.remote_write, UpdateOutlook)
         ]
 
-        def updated(item: _Progress, write: UpdateOutlook, change_key: str | None) -> str:
+        def updated(item: PairProgress, write: UpdateOutlook, change_key: str | None) -> str:
             item.change_key = change_key
             return f"updated in Outlook: {sorted(write.changes)}"
 
         self._write_outlook(self.remote.update_many, pending, ActionKind.UPDATE_OUTLOOK, updated)
 
-    def _delete_in_outlook(self, progress: Sequence[_Progress]) -> None:
+    def _delete_in_outlook(self, progress: Sequence[PairProgress]) -> None:
         pending = [
             (item, item.action.remote_write)
             for item in progress
@@ -332,13 +276,13 @@ class _Executor:
     def _write_outlook(
         self,
         call: Callable[[Sequence[_W]], Sequence[_R | Exception]],
-        pending: Sequence[tuple[_Progress, _W]],
+        pending: Sequence[tuple[PairProgress, _W]],
         kind: ActionKind,
-        succeeded: Callable[[_Progress, _W, _R], str],
+        succeeded: Callable[[PairProgress, _W, _R], str],
     ) -> None:
         """One bulk Outlook write for a batch's items; each result is that item's done or
         failed, and `succeeded` takes in what the write returned and says what happened."""
-        results = _bulk(call, [write for _, write in pending])
+        results = bulk(call, [write for _, write in pending])
         for (item, write), result in zip(pending, results, strict=True):
             if isinstance(result, Exception):
                 self._fail(item, kind, result)
@@ -347,13 +291,13 @@ class _Executor:
 
     # --- CRM -----------------------------------------------------------------------------
 
-    def _write_crm(self, item: _Progress) -> None:
+    def _write_crm(self, item: PairProgress) -> None:
         action = item.action
         if isinstance(action, Hold) or action.crm_write is None:
             return
         write = action.crm_write
         kind = _CRM_KINDS[type(write)]
-        result = _attempt(lambda: self._crm_write(write))
+        result = attempt(lambda: self._crm_write(write))
         if isinstance(result, Exception):
             self._fail(item, kind, result)
             return
@@ -373,7 +317,7 @@ class _Executor:
 
     # --- links ---------------------------------------------------------------------------
 
-    def _store_link(self, item: _Progress) -> None:
+    def _store_link(self, item: PairProgress) -> None:
         action = item.action
         if isinstance(action, Hold):
             if action.link != action.previous:
@@ -401,13 +345,13 @@ class _Executor:
 
     # --- journal -------------------------------------------------------------------------
 
-    def _done(self, item: _Progress, kind: ActionKind, message: str) -> None:
-        direction, outcome = _KIND_COUNTS[kind]
+    def _done(self, item: PairProgress, kind: ActionKind, message: str) -> None:
+        direction, outcome = KIND_COUNTS[kind]
         self.journal.count(direction, outcome)
         self._log(item, EntryLevel.INFO, kind, message)
 
-    def _fail(self, item: _Progress, kind: ActionKind, error: Exception) -> None:
-        direction, _ = _KIND_COUNTS[kind]
+    def _fail(self, item: PairProgress, kind: ActionKind, error: Exception) -> None:
+        direction, _ = KIND_COUNTS[kind]
         if direction is Direction.CRM_TO_OUTLOOK:
             item.remote_written = False
         else:
@@ -415,7 +359,7 @@ class _Executor:
         self.journal.count(direction, Outcome.ERRORS)
         self._log(item, EntryLevel.ERROR, kind, f"failed: {error}")
 
-    def _log(self, item: _Progress, level: EntryLevel, kind: ActionKind, message: str) -> None:
+    def _log(self, item: PairProgress, level: EntryLevel, kind: ActionKind, message: str) -> None:
         self.journal.log(level, kind, message, crm_id=item.crm_id, remote_id=item.remote_id)
 
     def _log_skip(self, skip: Skip) -> None:
@@ -439,15 +383,6 @@ _CRM_MESSAGES: Mapping[ActionKind, str] = {
     ActionKind.CREATE_IN_CRM: "created in the CRM",
     ActionKind.UPDATE_CRM: "updated in the CRM",
     ActionKind.DELETE_IN_CRM: "removed in the CRM",
-}
-
-_KIND_COUNTS: Mapping[ActionKind, tuple[Direction, Outcome]] = {
-    ActionKind.CREATE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.CREATED),
-    ActionKind.UPDATE_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.UPDATED),
-    ActionKind.DELETE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.DELETED),
-    ActionKind.CREATE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.CREATED),
-    ActionKind.UPDATE_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.UPDATED),
-    ActionKind.DELETE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.DELETED),
 }
 
 

@@ -7,12 +7,13 @@ log level, counts, conflicts).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.kit.sync_policy import Direction
 from app.kit.sync_terms import EntryLevel
-from workers.sync.core.actions import ConflictRecord
+from workers.sync.core.actions import Applied, ConflictRecord
 
 
 class Outcome(StrEnum):
@@ -81,3 +82,22 @@ class Journal:
         self.counts.update(other.counts)
         self.entries.extend(other.entries)
         self.conflicts.extend(other.conflicts)
+
+
+# The direction a conflict counts in, by whose value it ended with.
+APPLIED_FLOW = {
+    Applied.CRM: Direction.CRM_TO_OUTLOOK,
+    Applied.OUTLOOK: Direction.OUTLOOK_TO_CRM,
+    Applied.PENDING: Direction.BOTH,
+    Applied.NOTHING: Direction.BOTH,
+}
+
+# The direction and outcome a done (or failed) write counts as.
+KIND_COUNTS: Mapping[ActionKind, tuple[Direction, Outcome]] = {
+    ActionKind.CREATE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.CREATED),
+    ActionKind.UPDATE_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.UPDATED),
+    ActionKind.DELETE_IN_OUTLOOK: (Direction.CRM_TO_OUTLOOK, Outcome.DELETED),
+    ActionKind.CREATE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.CREATED),
+    ActionKind.UPDATE_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.UPDATED),
+    ActionKind.DELETE_IN_CRM: (Direction.OUTLOOK_TO_CRM, Outcome.DELETED),
+}
