@@ -6,7 +6,6 @@ the machine can read in the process list.
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,28 +13,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from app.cli.common import fail
+from app.cli.common import SecretFile, fail, read_secret_file
 from app.kit.validation_messages import problems
-
-
-def _read_secret(path: Path | None, option: str) -> str | None:
-    if path is None:
-        return None
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"{option}: cannot read {path}: {exc}") from None
-    # Editors and `echo` end files with a newline that is no part of the secret.
-    secret = text.strip()
-    if not secret:
-        raise fail(f"{option}: {path} is empty")
-    return secret
-
-
-SecretFile = Annotated[
-    Path | None, typer.Option(metavar="FILE", help="read from FILE, - for stdin")
-]
-
 
 connections_cli = typer.Typer(help="Mailbox connections: an endpoint and its service credentials.")
 
@@ -85,11 +64,13 @@ def add(
         "ews_url": ews_url,
         "auth": auth,
         "username": username,
-        "password": _read_secret(password_file, "--password-file"),
+        "password": read_secret_file(password_file, "--password-file"),
         "tenant": tenant,
         "client_id": client_id,
-        "client_secret": _read_secret(client_secret_file, "--client-secret-file"),
-        "client_certificate": _read_secret(client_certificate_file, "--client-certificate-file"),
+        "client_secret": read_secret_file(client_secret_file, "--client-secret-file"),
+        "client_certificate": read_secret_file(
+            client_certificate_file, "--client-certificate-file"
+        ),
         "authority_url": authority_url,
         "audience": audience,
         "graph_url": graph_url,

@@ -13,6 +13,7 @@ from app.cli import cli
 from app.db import Database
 from app.models.connections import Connection
 from app.models.sync import SyncUser
+from app.users import service as users_service
 from tests.factories.certificates import app_certificate
 
 runner = CliRunner()
@@ -114,3 +115,17 @@ def test_test_reports_a_connection_it_cannot_reach(cli_db: Session, tmp_path: Pa
     missing = runner.invoke(cli, ["connections", "test", "--name", "nope"])
     assert missing.exit_code == 2
     assert "no connection named 'nope'" in missing.output
+
+
+def test_users_add_reads_its_own_password_from_a_file(cli_db: Session, tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD + "\n")
+    added = runner.invoke(
+        cli,
+        ["users", "add", "--logon", "cy", "--mailbox", "cy@contoso.com",
+         "--ews-url", "https://mail.contoso.com/EWS/Exchange.asmx", "--username", "cy@contoso.com",
+         "--password-file", str(password_file), "--no-check"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    user = cli_db.scalars(select(SyncUser)).one()
+    assert users_service.connection_for(user).secret == PASSWORD
