@@ -62,6 +62,21 @@ def _graph_problems(shape: ConnectionShape) -> list[str]:
     return found
 
 
+def fields_used(connector: ConnectorKind, auth: AuthType) -> frozenset[str]:
+    """The credential fields a connection of this connector and auth type reads."""
+    if auth is not AuthType.OAUTH2:
+        return frozenset(_FIELDS_OF_AUTH[auth])
+    issuer = (
+        {"authority_url", "graph_url"}
+        if connector is ConnectorKind.GRAPH
+        else {
+            "authority_url",
+            "audience",
+        }
+    )
+    return frozenset(_FIELDS_OF_AUTH[auth] | issuer)
+
+
 def problems(shape: ConnectionShape) -> list[str]:
     """Why this combination of fields cannot reach a mailbox; empty when it can."""
     found: list[str] = []
@@ -71,11 +86,7 @@ def problems(shape: ConnectionShape) -> list[str]:
     elif shape.ews_url is None:
         found.append("ews_url: an EWS connection needs its endpoint, …/EWS/Exchange.asmx")
     auth = AuthType.OAUTH2 if graph else shape.auth or AuthType.BASIC
-    used = _FIELDS_OF_AUTH[auth] | (
-        ({"authority_url", "graph_url"} if graph else {"authority_url", "audience"})
-        if auth is AuthType.OAUTH2
-        else set()
-    )
+    used = fields_used(shape.connector, auth)
     for name in sorted((shape.present & CREDENTIAL_FIELDS) - used):
         found.append(f"{name}: not used with auth {auth}")
     if auth in (AuthType.BASIC, AuthType.NTLM):

@@ -17,6 +17,7 @@ from app.connections.schemas import (
     ConnectionRead,
     ConnectionShape,
     ConnectionUpdate,
+    fields_used,
     problems,
 )
 from app.kit.crypto import default_secret_box
@@ -147,11 +148,13 @@ def update_connection(db: Session, name: str, body: ConnectionUpdate) -> Connect
     _check_certificate(body.client_certificate)
     auth = body.auth or row.auth_type
     stored = _stored_fields(row)
-    if auth != row.auth_type:
-        # Credentials of the former auth type go: they would never be used again.
-        for stale in stored - given:
+    if body.auth is not None and body.auth != row.auth_type:
+        # Credentials the new auth type does not use go: they would never be used again
+        # (Basic and NTLM both keep the account; a password never becomes a client secret).
+        kept = fields_used(row.connector, body.auth)
+        for stale in stored - given - kept:
             _write_field(row, stale, None)
-        stored = frozenset()
+        stored &= kept
     present = (stored - given) | body.present()
     ews_url = body.ews_url if "ews_url" in given else row.ews_url
     found = problems(ConnectionShape(row.connector, ews_url, auth, present))

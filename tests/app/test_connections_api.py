@@ -261,3 +261,16 @@ def test_users_join_leave_and_move_between_connections(
     )
     assert back.json()["auth"] is None
     assert back.json()["connection"] == "contoso"
+
+
+def test_basic_to_ntlm_keeps_the_account_and_a_password_never_becomes_a_secret(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.post("/api/v1/connections", json=BASIC, headers=admin_headers)
+    ntlm = client.patch("/api/v1/connections/contoso", json={"auth": "ntlm"}, headers=admin_headers)
+    assert ntlm.status_code == 200, ntlm.text
+    assert (ntlm.json()["username"], ntlm.json()["has_password"]) == ("svc@contoso.com", True)
+    half = {"auth": "oauth2", "tenant": "t", "client_id": "c"}
+    refused = client.patch("/api/v1/connections/contoso", json=half, headers=admin_headers)
+    assert refused.status_code == 422
+    assert "exactly one of them" in refused.text
