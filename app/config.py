@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     user_lock_seconds: Annotated[int, Field(ge=2, le=3600)] = 120
     # A transiently failed run is retried after this delay, doubling with each retry.
     retry_base_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    # An item a run cannot read is tried again after this delay, doubling with each failure
+    # (at most a day), and held for an administrator after this many failures.
+    item_retry_base_seconds: Annotated[int, Field(ge=0, le=86400)] = 900
+    item_failure_limit: Annotated[int, Field(ge=1, le=1000)] = 5
     # Each worker serves its Prometheus metrics on this port (0: off).
     worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     # The Outlook add-in's task pane loads Office.js from here (tests point it at a stand-in).

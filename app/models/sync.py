@@ -265,6 +265,28 @@ class SkippedItem(ServiceTable):
     created_at: Mapped[datetime] = utc_timestamp_column()
 
 
+class ItemFailure(ServiceTable):
+    """An item a run could not read: retried with back-off, then held for an administrator.
+
+    One side's id is set (`crm_id` or `remote_id`), the other is "".
+    """
+
+    __tablename__ = "crmsync_item_failure"
+    __table_args__ = (UniqueConstraint("user_id", "entity", "crm_id", "remote_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("crmsync_sync_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    entity: Mapped[str] = mapped_column(String(16), nullable=False)
+    crm_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    remote_id: Mapped[str] = mapped_column(String(512), nullable=False, default="")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    retry_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
 class Alert(ServiceTable):
     """Something an administrator must act on, e.g. a user's sync suspended after failures."""
 

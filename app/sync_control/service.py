@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
@@ -12,7 +12,7 @@ from app.kit.clock import utc_now
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import Page, PageRequest, make_page
 from app.kit.sync_terms import RunStatus
-from app.models.sync import ACTIONABLE_LEVELS, Alert, RunEntry, SkippedItem, SyncUser
+from app.models.sync import ACTIONABLE_LEVELS, Alert, ItemFailure, RunEntry, SkippedItem, SyncUser
 from app.runs import service as runs_service
 from app.runs.schemas import EntryRead, RunQueued
 from app.sync_control import repository
@@ -193,6 +193,17 @@ def retry_entry(db: Session, principal: Principal, entry_id: int) -> RunQueued:
                 SkippedItem.crm_id == (entry.crm_id or ""),
                 SkippedItem.remote_id == (entry.remote_id or ""),
             )
+        )
+        # A held item is read again on this run, for one more attempt.
+        db.execute(
+            update(ItemFailure)
+            .where(
+                ItemFailure.user_id == entry.user_id,
+                ItemFailure.entity == entry.entity,
+                ItemFailure.crm_id == (entry.crm_id or ""),
+                ItemFailure.remote_id == (entry.remote_id or ""),
+            )
+            .values(held=False, retry_at=utc_now())
         )
     entry.state = "retried"
     run = runs_service.queue_run(db, entry.user_id, trigger="retry")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.db import get_database, unit_of_work
-from app.kit.clock import crm_now
+from app.kit.clock import crm_now, utc_now
 from app.kit.sync_terms import EntryLevel, ErrorClass, RunStatus
 from app.models.sync import RunEntry, SyncRun, entry_state
 from app.sync_control import service as sync_control
@@ -30,6 +33,7 @@ from workers.metrics import QUEUE_LAG, SYNC_DURATION, SYNC_ITEMS, SYNC_RUNS
 from workers.sync.checkpoints import FolderCheckpoint, skipped_items
 from workers.sync.core.journal import ActionKind, Journal
 from workers.sync.core.sync_pass import sync_pass
+from workers.sync.item_failures import DatabaseItemFailures
 from workers.sync.links import DatabaseLinkStore
 from workers.sync.progress import ProgressListener, RunProgress
 from workers.sync.recording import finish_run, start_run
@@ -152,6 +156,7 @@ def sync_entity(
             journal=outcome.journal,
             crm_clock=crm_now,
             skipped=skipped_items(db, source.user_id, source.entity),
+            failures=_item_failures(db, source),
             should_stop=should_stop,
             progress=progress.of(source.entity),
         )
@@ -164,6 +169,40 @@ def sync_entity(
             break
     progress.done(source.entity)
     return outcome
+
+
+def _item_failures(db: Session, source: EntitySource) -> DatabaseItemFailures:
+    settings = get_settings()
+    return DatabaseItemFailures(
+        db,
+        source.user_id,
+        source.entity,
+        limit=settings.item_failure_limit,
+        retry_base=timedelta(seconds=settings.item_retry_base_seconds),
+        clock=utc_now,
+    )
+
+
+def _supersede_open_entries(db: Session, user_id: int, outcome: EntityOutcome) -> None:
+    """An item that fails again keeps one open entry, this run's: earlier ones are closed."""
+    for entry in outcome.journal.entries:
+        if entry.level is not EntryLevel.ERROR or not (entry.crm_id or entry.remote_id):
+            continue
+        db.execute(
+            update(RunEntry)
+            .where(
+                RunEntry.user_id == user_id,
+                RunEntry.entity == outcome.entity,
+                RunEntry.state == "open",
+                RunEntry.crm_id.is_(None)
+                if entry.crm_id is None
+                else RunEntry.crm_id == entry.crm_id,
+                RunEntry.remote_id.is_(None)
+                if entry.remote_id is None
+                else RunEntry.remote_id == entry.remote_id,
+            )
+            .values(state="superseded")
+        )
 
 
 def _entries(outcome: EntityOutcome, run: SyncRun, threshold: EntryLevel) -> Iterable[RunEntry]:
@@ -232,6 +271,7 @@ def run_user_sync(request: RunRequest) -> RunOutcome:
         finished = db.get(SyncRun, run_id)
         assert finished is not None
         for outcome in report.outcomes:
+            _supersede_open_entries(db, request.user_id, outcome)
             db.add_all(_entries(outcome, finished, settings.log_level))
         if failure is not None:
             db.add(

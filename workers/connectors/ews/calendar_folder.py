@@ -26,7 +26,7 @@ from workers.sync.core import recurrence
 from workers.sync.core.actions import CreateInOutlook, UpdateOutlook
 from workers.sync.core.occurrences import ModifiedOccurrence, sorted_exceptions
 from workers.sync.core.ports import MailboxListing, RemoteCreated
-from workers.sync.core.records import Record, RemoteItem, Value
+from workers.sync.core.records import Record, RemoteItem, Unreadable, Value
 from workers.sync.core.values import EXDATES, OCCURRENCES, members, text
 
 
@@ -67,22 +67,23 @@ class CalendarGateway(FolderGateway):
 
     def list_changes(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
         listing = super().list_changes(sync_state, bases)
-        self._complete_series(listing.changes)
-        return listing
+        changes = dict(listing.changes)
+        self._complete_series(changes)
+        return replace(listing, changes=changes)
 
     def fetch(
         self, remote_ids: Sequence[str], bases: Mapping[str, Record]
-    ) -> dict[str, RemoteItem | None]:
+    ) -> dict[str, RemoteItem | Unreadable | None]:
         fetched = super().fetch(remote_ids, bases)
         self._complete_series(fetched)
         return fetched
 
-    def _complete_series(self, changes: dict[str, RemoteItem | None]) -> None:
+    def _complete_series(self, changes: dict[str, RemoteItem | Unreadable | None]) -> None:
         """Adds the exceptions' subjects and locations, in one bulk fetch for all series."""
         wanted = {
             master_id: ids
             for master_id, ids in self._exception_ids.items()
-            if changes.get(master_id) is not None
+            if isinstance(changes.get(master_id), RemoteItem)
         }
         self._exception_ids = {}
         if not wanted or OCCURRENCES not in self.codec.fields:
@@ -108,7 +109,7 @@ class CalendarGateway(FolderGateway):
             )
         for master_id, occurrences in found.items():
             item = changes[master_id]
-            assert item is not None
+            assert isinstance(item, RemoteItem)
             record = {**item.record, OCCURRENCES: sorted_exceptions(occurrences)}
             changes[master_id] = replace(item, record=record)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 from exchangelib import Account
@@ -15,7 +16,13 @@ from app.kit.chunks import chunked
 from workers.connectors.ews.properties import TAG_FIELD
 from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
 from workers.sync.core.ports import MailboxListing, RemoteCreated
-from workers.sync.core.records import Record, RemoteItem, Value
+from workers.sync.core.records import (
+    Record,
+    RemoteItem,
+    Unreadable,
+    Value,
+    unreadable_on_error,
+)
 
 # Exchange's cap for one SyncFolderItems page, and a comfortable bulk size for the rest.
 SYNC_PAGE_SIZE = 512
@@ -74,7 +81,7 @@ class FolderGateway:
             return self._sync(None, bases)
 
     def _sync(self, sync_state: str | None, bases: Mapping[str, Record]) -> MailboxListing:
-        changes: dict[str, RemoteItem | None] = {}
+        changes: dict[str, RemoteItem | Unreadable | None] = {}
         self.folder.item_sync_state = None
         stream = self.folder.sync_items(
             sync_state=sync_state,
@@ -83,16 +90,17 @@ class FolderGateway:
         )
         for change_type, item in stream:
             if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                changes[item.id] = self._remote_item(item, bases.get(item.id, {}))
+                read = partial(self._remote_item, item, bases.get(item.id, {}))
+                changes[item.id] = unreadable_on_error(read)
             elif change_type == SyncFolderItems.DELETE:
                 changes[item.id] = None
         return MailboxListing(changes, self.folder.item_sync_state, complete=sync_state is None)
 
     def fetch(
         self, remote_ids: Sequence[str], bases: Mapping[str, Record]
-    ) -> dict[str, RemoteItem | None]:
+    ) -> dict[str, RemoteItem | Unreadable | None]:
         """Current items by id; None for one that no longer exists."""
-        fetched: dict[str, RemoteItem | None] = {}
+        fetched: dict[str, RemoteItem | Unreadable | None] = {}
         results = self.account.fetch(
             ids=[(remote_id, None) for remote_id in remote_ids],
             folder=self.folder,
@@ -103,9 +111,10 @@ class FolderGateway:
             if isinstance(result, ErrorItemNotFound):
                 fetched[remote_id] = None
             elif isinstance(result, Exception):
-                raise result
+                fetched[remote_id] = Unreadable(f"Exchange could not read it: {result}")
             else:
-                fetched[remote_id] = self._remote_item(result, bases.get(remote_id, {}))
+                read = partial(self._remote_item, result, bases.get(remote_id, {}))
+                fetched[remote_id] = unreadable_on_error(read)
         return fetched
 
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from workers.connectors.graph.client import BatchRequest, GraphClient, GraphError
 from workers.sync.core.actions import CreateInOutlook, DeleteInOutlook, UpdateOutlook
 from workers.sync.core.ports import MailboxListing, RemoteCreated
-from workers.sync.core.records import Record, RemoteItem, Value
+from workers.sync.core.records import (
+    Record,
+    RemoteItem,
+    Unreadable,
+    Value,
+    unreadable_on_error,
+)
 
 DELTA_PAGE_SIZE = 200
 
@@ -101,7 +108,7 @@ class GraphFolder:
     def _round(
         self, url: str, params: dict[str, str], bases: Mapping[str, Record], *, complete: bool
     ) -> MailboxListing:
-        changes: dict[str, RemoteItem | None] = {}
+        changes: dict[str, RemoteItem | Unreadable | None] = {}
         headers = {"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"}
         delta_link: str | None = None
         for page in self.client.pages(url, params=params or None, headers=headers):
@@ -109,7 +116,8 @@ class GraphFolder:
                 if "@removed" in item:
                     changes[str(item["id"])] = None
                 else:
-                    changes[str(item["id"])] = self._remote_item(item, bases.get(str(item["id"])))
+                    read = partial(self._remote_item, item, bases.get(str(item["id"])))
+                    changes[str(item["id"])] = unreadable_on_error(read)
             delta_link = page.get("@odata.deltaLink", delta_link)
         return MailboxListing(changes, delta_link, complete)
 

@@ -8,9 +8,10 @@ of scope: a linked one that becomes excluded reads as gone, so it leaves Outlook
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, union
@@ -39,7 +40,7 @@ from workers.sync.contacts.crm import WATERMARK_OVERLAP
 from workers.sync.core.occurrences import ModifiedOccurrence
 from workers.sync.core.planner import CrmItem, OutlookDeleteMode
 from workers.sync.core.ports import CrmListing
-from workers.sync.core.records import Record, Value
+from workers.sync.core.records import Record, Unreadable, Value, unreadable_on_error
 from workers.sync.core.timezones import modified_from_crm
 from workers.sync.core.values import OCCURRENCES, members
 from workers.sync.crm_writes import in_savepoint
@@ -125,7 +126,7 @@ class CrmCommunications:
         # the user's comm_link stamps the row, so a run's cost follows what changed.
         owned = self._owned_among(changed)
         items = self._items(owned, linked_ids)
-        changes: dict[str, CrmItem | None] = {i: items.get(i) for i in owned}
+        changes: dict[str, CrmItem | Unreadable | None] = {i: items.get(i) for i in owned}
         for crm_id in (linked_ids & changed) - owned:
             changes[crm_id] = None  # deleted, or no longer this user's
         return CrmListing(changes, complete=False)
@@ -152,14 +153,14 @@ class CrmCommunications:
         ids = self.db.scalars(union(*queries), bind_arguments={"mapper": Communication})
         return {str(i) for i in ids if i is not None}
 
-    def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | None]:
+    def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | Unreadable | None]:
         wanted = set(crm_ids)
         items = self._items(self._owned_among(wanted), wanted)
         return {i: items.get(i) for i in wanted}
 
-    def _items(self, crm_ids: Iterable[str], linked: set[str]) -> dict[str, CrmItem]:
+    def _items(self, crm_ids: Iterable[str], linked: set[str]) -> dict[str, CrmItem | Unreadable]:
         ids = sorted(int(i) for i in crm_ids)
-        items: dict[str, CrmItem] = {}
+        items: dict[str, CrmItem | Unreadable] = {}
         for chunk in chunked(ids):
             rows = list(
                 self.db.scalars(
@@ -171,15 +172,18 @@ class CrmCommunications:
             for row in rows:
                 if self.scope.excluded(row, linked=str(row.comm_communicationid) in linked):
                     continue
-                record = with_moved(
-                    self.kind.to_record(row, related[row.comm_communicationid]),
-                    self.kind.moved,
-                    moved.get(row.comm_communicationid, {}),
-                )
-                items[str(row.comm_communicationid)] = CrmItem(
-                    str(row.comm_communicationid), record, self._modified(row, related)
-                )
+                moved_values = moved.get(row.comm_communicationid, {})
+                read = partial(self._item, row, related, moved_values)
+                items[str(row.comm_communicationid)] = unreadable_on_error(read)
         return items
+
+    def _item(
+        self, row: Communication, related: dict[int, Related], moved: Mapping[str, Any]
+    ) -> CrmItem:
+        record = with_moved(
+            self.kind.to_record(row, related[row.comm_communicationid]), self.kind.moved, moved
+        )
+        return CrmItem(str(row.comm_communicationid), record, self._modified(row, related))
 
     def _modified(self, row: Communication, related: dict[int, Related]) -> datetime:
         stamps = [row.updated_date] + [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from sqlalchemy import Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from app.crm.flags import flag_person, flagged_person_ids, unflag_person
+from app.crm.paths import PersonValues
 from app.crm.people import load_people
 from app.crm.writer import PersonWriter
 from app.kit.chunks import chunked
@@ -29,7 +31,7 @@ from app.models.crm import (
 from workers.sync.contacts.mapping import ContactMapping
 from workers.sync.core.planner import CrmItem, OutlookDeleteMode
 from workers.sync.core.ports import CrmListing
-from workers.sync.core.records import Record
+from workers.sync.core.records import Record, Unreadable, unreadable_on_error
 from workers.sync.core.timezones import modified_from_crm
 from workers.sync.crm_writes import in_savepoint
 
@@ -86,7 +88,7 @@ class CrmContacts:
         self.crm_zone = crm_zone
         self.writer = PersonWriter(db, user_id, create_companies=create_companies)
 
-    def _items(self, person_ids: Iterable[int]) -> dict[str, CrmItem]:
+    def _items(self, person_ids: Iterable[int]) -> dict[str, CrmItem | Unreadable]:
         values = load_people(self.db, person_ids)
         ids = list(values)
         modified: dict[int, datetime | None] = {}
@@ -98,13 +100,18 @@ class CrmContacts:
             )
             modified.update((person_id, updated) for person_id, updated in rows)
         return {
-            str(person_id): CrmItem(
-                crm_id=str(person_id),
-                record=self.mapping.record_from_crm(person_values),
-                modified=modified_from_crm(modified.get(person_id), self.crm_zone),
+            str(person_id): unreadable_on_error(
+                partial(self._item, person_id, person_values, modified.get(person_id))
             )
             for person_id, person_values in values.items()
         }
+
+    def _item(self, person_id: int, values: PersonValues, modified: datetime | None) -> CrmItem:
+        return CrmItem(
+            crm_id=str(person_id),
+            record=self.mapping.record_from_crm(values),
+            modified=modified_from_crm(modified, self.crm_zone),
+        )
 
     def list_changes(self, watermark: datetime | None, linked_ids: set[str]) -> CrmListing:
         """Changes since the watermark; with none, every flagged person (a complete listing)."""
@@ -114,14 +121,14 @@ class CrmContacts:
         changed = {
             str(i) for i in changed_person_ids(self.db, self.user_id, watermark - WATERMARK_OVERLAP)
         }
-        changes: dict[str, CrmItem | None] = {}
+        changes: dict[str, CrmItem | Unreadable | None] = {}
         changes.update(self._items(int(i) for i in changed & flagged))
         # A linked person no longer flagged (or deleted) has left this user's scope.
         for crm_id in linked_ids - flagged:
             changes[crm_id] = None
         return CrmListing(changes, complete=False)
 
-    def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | None]:
+    def fetch(self, crm_ids: Iterable[str]) -> dict[str, CrmItem | Unreadable | None]:
         found = self._items(int(i) for i in crm_ids)
         flagged = {str(i) for i in flagged_person_ids(self.db, self.user_id)}
         return {i: (found.get(i) if i in flagged else None) for i in crm_ids}

@@ -31,14 +31,14 @@ from workers.sync.core.actions import (
     DeleteInOutlook,
     UpdateOutlook,
 )
-from workers.sync.core.records import CrmItem, LinkState, Record, RemoteItem
+from workers.sync.core.records import CrmItem, LinkState, Record, RemoteItem, Unreadable
 
 
 @dataclass(frozen=True)
 class CrmListing:
     """The CRM side's changes since a watermark (None: deleted, or out of the user's scope)."""
 
-    changes: dict[str, CrmItem | None]
+    changes: Mapping[str, CrmItem | Unreadable | None]
     complete: bool  # every live item is listed: a linked item absent from it is gone
     # Items this listing leaves out on purpose (e.g. outside a first-sync window), with why.
     left_alone: dict[str, str] = field(default_factory=dict)
@@ -48,7 +48,7 @@ class CrmListing:
 class MailboxListing:
     """A folder's changes since a sync state (None: deleted), and the state to resume from."""
 
-    changes: dict[str, RemoteItem | None]
+    changes: Mapping[str, RemoteItem | Unreadable | None]
     sync_state: str | None  # opaque: EWS's SyncFolderItems state, Graph's delta link
     complete: bool  # the listing started from no state: it holds every item of the folder
 
@@ -60,7 +60,11 @@ class RemoteCreated:
 
 
 class CrmSide(Protocol):
-    """One entity's CRM side. Writes join the link store's transaction."""
+    """One entity's CRM side. Writes join the link store's transaction.
+
+    A row it cannot read as a record is listed or fetched as `Unreadable`, never raised: one
+    poison row must not stop the others (see `records.unreadable_on_error`).
+    """
 
     def list_changes(self, watermark: datetime | None, linked_ids: set[str]) -> CrmListing:
         """Changes since `watermark` (with an overlap); with none, every item (complete).
@@ -68,7 +72,7 @@ class CrmSide(Protocol):
         Linked items that left the user's scope are listed as None.
         """
 
-    def fetch(self, crm_ids: Sequence[str]) -> Mapping[str, CrmItem | None]:
+    def fetch(self, crm_ids: Sequence[str]) -> Mapping[str, CrmItem | Unreadable | None]:
         """Current items by id; None for one gone or out of scope."""
 
     def create(self, record: Record, replaces: str | None) -> str:
@@ -83,6 +87,7 @@ class MailboxFolder(Protocol):
     """One mailbox folder (contacts, calendar or tasks) as a connector presents it.
 
     Records use the canonical field names (app.mappings.catalog), whatever the connector's own.
+    An item it cannot read as a record is listed or fetched as `Unreadable`, never raised.
     Items crmsync creates carry their CRM id (the tag) in a property the connector can search
     by, so a run that died between creating an item and storing its link never duplicates it.
 
@@ -105,7 +110,7 @@ class MailboxFolder(Protocol):
 
     def fetch(
         self, remote_ids: Sequence[str], bases: Mapping[str, Record]
-    ) -> Mapping[str, RemoteItem | None]:
+    ) -> Mapping[str, RemoteItem | Unreadable | None]:
         """Current items by id, read as in `list_changes`; None for one that no longer exists."""
 
     def find_by_tags(self, tags: Sequence[str]) -> Mapping[str, RemoteItem]:
@@ -160,3 +165,60 @@ class CheckpointStore(Protocol):
 
     def advance(self, sync_state: str | None, crm_watermark: datetime) -> None:
         """Move past a clean pass (committed with the links); spends a deletion confirmation."""
+
+
+@dataclass(frozen=True)
+class ItemIds:
+    crm_ids: frozenset[str] = frozenset()
+    remote_ids: frozenset[str] = frozenset()
+
+    def __contains__(self, link: object) -> bool:
+        return isinstance(link, LinkState) and (
+            link.crm_id in self.crm_ids or link.remote_id in self.remote_ids
+        )
+
+    def __or__(self, other: ItemIds) -> ItemIds:
+        return ItemIds(self.crm_ids | other.crm_ids, self.remote_ids | other.remote_ids)
+
+
+@dataclass(frozen=True)
+class PendingFailures:
+    """Items that failed to read before, by what the pass does with them."""
+
+    due: ItemIds = ItemIds()  # their next attempt is due: the pass reads them again
+    waiting: ItemIds = ItemIds()  # backing off: left out, and not counted again if listed
+    held: ItemIds = ItemIds()  # failed too often: left alone until an administrator retries
+
+    @property
+    def left_out(self) -> ItemIds:
+        return self.waiting | self.held
+
+
+class ItemFailures(Protocol):
+    """Items of one user and entity that failed to read, retried with back-off, then held for
+    an administrator; in the transaction shared with the link store."""
+
+    def pending(self) -> PendingFailures: ...
+
+    def failed(
+        self, reason: str, *, crm_id: str | None = None, remote_id: str | None = None
+    ) -> bool:
+        """Count a failure and schedule the next attempt; True once the item is held."""
+
+    def recovered(self, read: ItemIds) -> None:
+        """Forget the failures of items that were read this time."""
+
+
+class NoItemFailures:
+    """Item failures kept nowhere: every failed item is read again when next listed."""
+
+    def pending(self) -> PendingFailures:
+        return PendingFailures()
+
+    def failed(
+        self, reason: str, *, crm_id: str | None = None, remote_id: str | None = None
+    ) -> bool:
+        return False
+
+    def recovered(self, read: ItemIds) -> None:
+        return None

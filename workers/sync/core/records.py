@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 Value: TypeAlias = str | int | float | bool | datetime | tuple["Value", ...] | None
 Record: TypeAlias = Mapping[str, Value]
@@ -71,3 +71,29 @@ class RemoteItem:
     record: Record
     modified: datetime
     tag: str | None = None  # the crm_id crmsync stamped on an item it created
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An item one side lists but cannot be read as a record (a poison row, a malformed item):
+    the pass leaves it and its link alone and reports it; the item failures retry it."""
+
+    reason: str
+
+
+_Read = TypeVar("_Read")
+
+
+def unreadable_on_error(read: Callable[[], _Read]) -> _Read | Unreadable:
+    """One item's reading, or why it failed: one bad item must not stop the others.
+
+    Any exception of the reading is the item's own (the rows and items were already fetched;
+    whole-side failures such as a lost connection raise before or after the per-item reads).
+    """
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 — whatever a mapper raises is this item's error
+        # A ValueError states the item's problem in words (RecurrenceError among them);
+        # anything else is a defect, named by its type.
+        words = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        return Unreadable(words or type(exc).__name__)

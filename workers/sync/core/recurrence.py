@@ -244,8 +244,8 @@ def parse_rule(text: str, start: datetime | date | None = None) -> Pattern:
     if parts.one("UNTIL") is not None and parts.one("COUNT") is not None:
         raise RecurrenceError("UNTIL and COUNT together")
     if frequency is Frequency.YEARLY and month is None:
-        if week_number is not None:
-            raise RecurrenceError("an n-th weekday of the year has no Exchange equivalent")
+        if week_number is not None or clamped:
+            raise RecurrenceError("an n-th day of the year has no Exchange equivalent")
         if month_day is not None:  # that day of every month
             frequency = Frequency.MONTHLY
     # RFC 5545's defaults from DTSTART.

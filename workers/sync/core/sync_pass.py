@@ -12,19 +12,29 @@ duplicates and echoes. A failed pass rolls its uncommitted writes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from app.kit.sync_policy import Direction
 from app.kit.sync_terms import EntryLevel, RunStatus
 from workers.sync.core.actions import Plan, Skip
 from workers.sync.core.engine import BATCH_SIZE, ExecutionResult, execute_plan
-from workers.sync.core.journal import ActionKind, Journal
+from workers.sync.core.journal import ActionKind, Journal, Outcome
 from workers.sync.core.planner import items_to_fetch, plan_sync
 from workers.sync.core.policy import EntityPolicy
-from workers.sync.core.ports import CheckpointStore, CrmSide, LinkStore, MailboxFolder
-from workers.sync.core.records import CrmItem, LinkState, RemoteItem
+from workers.sync.core.ports import (
+    CheckpointStore,
+    CrmSide,
+    ItemFailures,
+    ItemIds,
+    LinkStore,
+    MailboxFolder,
+    NoItemFailures,
+    PendingFailures,
+)
+from workers.sync.core.records import CrmItem, LinkState, RemoteItem, Unreadable
 
 
 class EntityRules(Protocol):
@@ -69,9 +79,12 @@ class SkippedItems:
 class PassResult:
     plan: Plan
     execution: ExecutionResult
+    unreadable: int = 0  # items left out of this pass because they could not be read
 
     @property
     def status(self) -> RunStatus:
+        if self.unreadable and self.execution.status is RunStatus.SUCCESS:
+            return RunStatus.SUCCESS_WITH_ERRORS
         return self.execution.status
 
     @property
@@ -92,6 +105,7 @@ def sync_pass(
     journal: Journal,
     crm_clock: Callable[[], datetime],
     skipped: SkippedItems = SkippedItems(),
+    failures: ItemFailures = NoItemFailures(),
     should_stop: Callable[[], bool] = lambda: False,
     batch_size: int = BATCH_SIZE,
     progress: PassProgress | None = None,
@@ -100,27 +114,51 @@ def sync_pass(
     progress = progress or _Unheard()
     progress.listing()
     point = checkpoint.load()
-    link_states = links.states()
+    all_links = links.states()
+    pending = failures.pending()
+    # Held items and their links stay out of the pass until an administrator retries them.
+    link_states = [link for link in all_links if link not in pending.held]
     bases = {link.remote_id: link.base for link in link_states}
     # Taken before reading, so a change made while this pass reads is seen by the next one.
     next_watermark = crm_clock()
     crm_listing = crm.list_changes(point.crm_watermark, {link.crm_id for link in link_states})
     remote_listing = mailbox.list_changes(point.sync_state, bases)
-    crm_changes: dict[str, CrmItem | None] = dict(crm_listing.changes)
-    remote_changes = _admitted(entity, remote_listing.changes, link_states, journal)
-    for crm_id in skipped.crm_ids:
+    crm_read: dict[str, CrmItem | Unreadable | None] = dict(crm_listing.changes)
+    remote_read: dict[str, RemoteItem | Unreadable | None] = dict(remote_listing.changes)
+    due = pending.due
+    crm_read.update(crm.fetch(sorted(due.crm_ids - crm_read.keys())))
+    remote_read.update(mailbox.fetch(sorted(due.remote_ids - remote_read.keys()), bases))
+    crm_changes, crm_bad = _readable(crm_read)
+    remote_readable, remote_bad = _readable(remote_read)
+    remote_changes = _admitted(entity, remote_readable, link_states, journal)
+    for crm_id in {*skipped.crm_ids, *pending.held.crm_ids}:
         crm_changes.pop(crm_id, None)
-    for remote_id in skipped.remote_ids:
+    for remote_id in {*skipped.remote_ids, *pending.held.remote_ids}:
         remote_changes.pop(remote_id, None)
+    unreadable = _report_unreadable(crm_bad, remote_bad, failures, journal, pending)
+    retried = due | pending.waiting  # a waiting item repaired and listed again counts too
+    failures.recovered(
+        ItemIds(
+            frozenset(retried.crm_ids & crm_changes.keys()),
+            frozenset(retried.remote_ids & remote_changes.keys()),
+        )
+    )
+    # A link whose item could not be read is neither updated nor taken for deleted this pass.
+    link_states = [link for link in link_states if link not in unreadable]
     for crm_id, reason in sorted(crm_listing.left_alone.items()):
         journal.log(EntryLevel.DEBUG, ActionKind.SKIP, reason, crm_id=crm_id)
     to_fetch = items_to_fetch(link_states)
     crm_missing = sorted(i for i in to_fetch.crm_ids if i not in crm_changes)
     remote_missing = sorted(i for i in to_fetch.remote_ids if i not in remote_changes)
     if crm_missing:
-        crm_changes.update(crm.fetch(crm_missing))
+        fetched, bad = _readable(crm.fetch(crm_missing))
+        crm_changes.update(fetched)
+        unreadable |= _report_unreadable(bad, {}, failures, journal, pending)
     if remote_missing:
-        remote_changes.update(mailbox.fetch(remote_missing, bases))
+        fetched_remote, bad = _readable(mailbox.fetch(remote_missing, bases))
+        remote_changes.update(fetched_remote)
+        unreadable |= _report_unreadable({}, bad, failures, journal, pending)
+    link_states = [link for link in link_states if link not in unreadable]
 
     plan = plan_sync(
         link_states,
@@ -149,7 +187,63 @@ def sync_pass(
     elif result.may_advance_sync_state:
         checkpoint.advance(remote_listing.sync_state, next_watermark)
         links.commit()
-    return PassResult(plan, result)
+    attempted = ItemIds(
+        unreadable.crm_ids - pending.left_out.crm_ids,
+        unreadable.remote_ids - pending.left_out.remote_ids,
+    )
+    return PassResult(plan, result, len(attempted.crm_ids) + len(attempted.remote_ids))
+
+
+_Item = TypeVar("_Item", CrmItem, RemoteItem)
+
+
+def _readable(
+    read: Mapping[str, _Item | Unreadable | None],
+) -> tuple[dict[str, _Item | None], dict[str, str]]:
+    """The items a side could read (None: gone), and why each of the others could not be."""
+    readable: dict[str, _Item | None] = {}
+    bad: dict[str, str] = {}
+    for item_id, item in read.items():
+        if isinstance(item, Unreadable):
+            bad[item_id] = item.reason
+        else:
+            readable[item_id] = item
+    return readable, bad
+
+
+def _report_unreadable(
+    crm_bad: Mapping[str, str],
+    remote_bad: Mapping[str, str],
+    failures: ItemFailures,
+    journal: Journal,
+    pending: PendingFailures,
+) -> ItemIds:
+    """An error entry and a counted failure for each item a side could not read; an item
+    backing off from an earlier failure, or held, is left out without counting again."""
+    sides = (
+        (crm_bad, pending.left_out.crm_ids, "CRM record", Direction.CRM_TO_OUTLOOK, "crm_id"),
+        (
+            remote_bad,
+            pending.left_out.remote_ids,
+            "Outlook item",
+            Direction.OUTLOOK_TO_CRM,
+            "remote_id",
+        ),
+    )
+    for bad, left_out, what, direction, id_name in sides:
+        for item_id, reason in sorted(bad.items()):
+            if item_id in left_out:
+                continue
+            held = failures.failed(reason, **{id_name: item_id})
+            message = _unreadable_message(what, reason, held)
+            journal.log(EntryLevel.ERROR, ActionKind.SKIP, message, **{id_name: item_id})
+            journal.count(direction, Outcome.ERRORS)
+    return ItemIds(frozenset(crm_bad), frozenset(remote_bad))
+
+
+def _unreadable_message(what: str, reason: str, held: bool) -> str:
+    then = "held until an administrator retries it" if held else "tried again on a later run"
+    return f"the {what} cannot be synchronized ({reason}); skipped, {then}"
 
 
 def _admitted(
