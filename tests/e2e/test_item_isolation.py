@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.auth.service import Principal
 from app.config import get_settings
 from app.kit.clock import utc_now
+from app.models.auth import KeyKind
 from app.models.sync import ItemFailure, RunEntry, RunStatus
+from app.sync_control import service as sync_control
 from tests.e2e.conftest import Mailbox
 from tests.e2e.test_appointments_sync import calendar, soon, sync
 from tests.factories.communications import appointment
@@ -85,6 +88,13 @@ def test_a_poison_appointment_is_an_item_error_and_the_rest_synchronizes(
     _make_due(db, mailbox.user_id)
     assert sync(mailbox).status == RunStatus.SUCCESS  # held: not read again
     assert len(calendar(mailbox)) == 1
+
+    # An administrator's retry of its entry gives it one more attempt.
+    admin = Principal(kind=KeyKind.ADMIN, user_id=None, key_id=0)
+    sync_control.retry_entry(db, admin, entry.id)
+    db.commit()
+    assert sync(mailbox).status == RunStatus.SUCCESS_WITH_ERRORS
+    assert db.scalars(select(ItemFailure)).one().attempts == 4
 
 
 def test_a_repaired_item_synchronizes_on_its_retry_and_its_failure_is_forgotten(
