@@ -111,6 +111,16 @@ def sqlite_app(
     )
 
 
+@pytest.fixture
+def sqlite_admin(sqlite_world: dict[str, Any]) -> dict[str, str]:
+    """A fresh admin key: the fuzzing, as admin, may have revoked the module's own
+    (DELETE /api/v1/keys/{id})."""
+    with sqlite_world["database"].session_factory() as db:
+        key = admin_key(db)
+        db.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture(params=["admin", "user"])
 def sqlite_caller(request: pytest.FixtureRequest, sqlite_world: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = sqlite_world[request.param]
@@ -150,18 +160,18 @@ HUGE = "99999999999999999999"
     ],
 )
 def test_an_id_beyond_the_database_range_is_refused_naming_it_on_sqlite(
-    sqlite_app: FastAPI, sqlite_world: dict[str, Any], method: str, url: str, parameter: str
+    sqlite_app: FastAPI, sqlite_admin: dict[str, str], method: str, url: str, parameter: str
 ) -> None:
     with TestClient(sqlite_app) as client:
-        response = client.request(method, url, headers=sqlite_world["admin"])
+        response = client.request(method, url, headers=sqlite_admin)
     assert response.status_code == 422, response.text
     assert response.json()["detail"].startswith(parameter), response.json()
 
 
 def test_an_id_beyond_the_range_in_a_body_or_cursor_is_refused_naming_it_on_sqlite(
-    sqlite_app: FastAPI, sqlite_world: dict[str, Any]
+    sqlite_app: FastAPI, sqlite_admin: dict[str, str]
 ) -> None:
-    admin = sqlite_world["admin"]
+    admin = sqlite_admin
     with TestClient(sqlite_app) as client:
         draft = client.post(
             "/api/v1/drafts", json={"document_ids": [int(HUGE)], "user_id": 1}, headers=admin

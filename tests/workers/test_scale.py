@@ -249,10 +249,12 @@ def test_a_run_killed_with_its_worker_is_redone_without_duplicates(
     finally:
         _stop(second)
 
-    interrupted, redone = _runs(committed_database, user_id)
+    interrupted, *redone = _runs(committed_database, user_id)
     assert (interrupted.id, interrupted.status) == (killed.id, RunStatus.INTERRUPTED)
-    assert interrupted.message == ABANDONED_MESSAGE
-    assert (redone.status, redone.trigger) == (RunStatus.SUCCESS, "schedule"), redone.message
+    assert (interrupted.message or "").startswith(ABANDONED_MESSAGE)
+    # The redelivered job and the dead-run recovery (issue 14) may each carry a run: however
+    # many, they all succeed and duplicate nothing.
+    assert redone and {r.status for r in redone} == {RunStatus.SUCCESS}, [r.message for r in redone]
     names = _contact_names(ews, _smtp("killed"))
     assert len(names) == persons and set(names.values()) == {1}, names.most_common(3)
     with unit_of_work(committed_database) as db:
